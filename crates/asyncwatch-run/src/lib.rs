@@ -1,0 +1,1 @@
+//! Supervisor and collector behind `asyncwatch run`.

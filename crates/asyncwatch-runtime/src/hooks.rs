@@ -1,0 +1,143 @@
+//! The hot path: what runs on every poll (precise mode) or every park/unpark (worker mode).
+
+use std::future::Future;
+use std::panic::Location;
+use std::pin::Pin;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering::*};
+use std::task::{Context, Poll};
+
+use crate::slots::{self, SlotKind, SlowPoll};
+
+pub(crate) static ENABLED: AtomicBool = AtomicBool::new(false);
+pub(crate) static THRESHOLD_TICKS: AtomicU64 = AtomicU64::new(u64::MAX);
+
+#[inline(always)]
+pub(crate) fn poll_begin(kind: SlotKind, task_id: u64, spawn_location: usize) {
+    let slot = slots::current(kind);
+    slot.task_id.store(task_id, Relaxed);
+    slot.spawn_location.store(spawn_location, Relaxed);
+    // Release: the watchdog reads the task fields after seeing this start.
+    slot.poll_start.store(crate::clock::now(), Release);
+}
+
+#[inline(always)]
+pub(crate) fn poll_end(kind: SlotKind) {
+    let Some(slot) = slots::current_if_registered() else {
+        return;
+    };
+    let now = crate::clock::now();
+    let start = slot.poll_start.load(Relaxed);
+    slot.poll_start.store(0, Release);
+    // Only this thread writes its counters, so a plain load/store avoids a locked instruction.
+    slot.polls
+        .store(slot.polls.load(Relaxed).wrapping_add(1), Relaxed);
+    if start == 0 {
+        return;
+    }
+    let duration = now.wrapping_sub(start);
+    if duration > slot.max_poll_ticks.load(Relaxed) {
+        slot.max_poll_ticks.store(duration, Relaxed);
+    }
+    if duration >= THRESHOLD_TICKS.load(Relaxed) {
+        record_slow_poll(slot, kind, start, duration);
+    }
+}
+
+#[cold]
+#[inline(never)]
+fn record_slow_poll(slot: &slots::Slot, kind: SlotKind, start: u64, duration_ticks: u64) {
+    if kind == SlotKind::Worker && handed_off_by_block_in_place() {
+        return;
+    }
+    slot.push_slow(SlowPoll {
+        start,
+        duration_ticks,
+        task_id: slot.task_id.load(Relaxed),
+        spawn_location: slot.spawn_location.load(Relaxed),
+    });
+}
+
+/// `block_in_place` moves the worker role to another thread while this poll goes on blocking;
+/// when the poll ends here this thread is no longer the thread of any worker.
+#[cfg(tokio_unstable)]
+fn handed_off_by_block_in_place() -> bool {
+    let Ok(handle) = tokio::runtime::Handle::try_current() else {
+        return false;
+    };
+    if handle.runtime_flavor() != tokio::runtime::RuntimeFlavor::MultiThread {
+        return false;
+    }
+    let metrics = handle.metrics();
+    let me = std::thread::current().id();
+    !(0..metrics.num_workers()).any(|worker| metrics.worker_thread_id(worker) == Some(me))
+}
+
+#[cfg(not(tokio_unstable))]
+fn handed_off_by_block_in_place() -> bool {
+    false
+}
+
+/// `tokio::task::Id` only exposes its number through `Display` and `Hash`; hashing into this
+/// hasher reads it without formatting.
+#[cfg(tokio_unstable)]
+#[inline(always)]
+pub(crate) fn task_id_number(id: tokio::task::Id) -> u64 {
+    use std::hash::{Hash, Hasher};
+    struct Capture(u64);
+    impl Hasher for Capture {
+        fn finish(&self) -> u64 {
+            self.0
+        }
+        fn write(&mut self, bytes: &[u8]) {
+            for byte in bytes {
+                self.0 = (self.0 << 8) | u64::from(*byte);
+            }
+        }
+        fn write_u64(&mut self, value: u64) {
+            self.0 = value;
+        }
+    }
+    let mut capture = Capture(0);
+    id.hash(&mut capture);
+    capture.0
+}
+
+pub(crate) fn location_address(location: &'static Location<'static>) -> usize {
+    location as *const Location<'static> as usize
+}
+
+/// Wraps the future given to `block_on` by the attribute macros: it is not a task, so the
+/// runtime's poll hooks never see it.
+#[doc(hidden)]
+#[track_caller]
+pub fn watch_block_on<F: Future>(future: F) -> WatchBlockOn<F> {
+    WatchBlockOn {
+        future,
+        location: Location::caller(),
+    }
+}
+
+#[doc(hidden)]
+pub struct WatchBlockOn<F> {
+    future: F,
+    location: &'static Location<'static>,
+}
+
+impl<F: Future> Future for WatchBlockOn<F> {
+    type Output = F::Output;
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<F::Output> {
+        // SAFETY: `future` is structurally pinned; it is never moved out of `self`.
+        let this = unsafe { self.get_unchecked_mut() };
+        let location = this.location;
+        // SAFETY: see above.
+        let future = unsafe { Pin::new_unchecked(&mut this.future) };
+        if !ENABLED.load(Relaxed) {
+            return future.poll(cx);
+        }
+        poll_begin(SlotKind::BlockOn, 0, location_address(location));
+        let result = future.poll(cx);
+        poll_end(SlotKind::BlockOn);
+        result
+    }
+}

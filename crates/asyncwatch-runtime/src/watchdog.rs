@@ -1,0 +1,517 @@
+//! Two background threads. The watchdog scans the slots, captures the stacks of polls still
+//! running past the threshold and queues finished slow polls; it never waits on anything slow,
+//! so a second stall is caught while the first is being symbolized. The reporter resolves
+//! symbols (the first resolution of a debug binary takes hundreds of milliseconds), builds the
+//! events and writes them out. Nothing here runs on a runtime thread.
+
+use std::collections::HashMap;
+use std::io::Write;
+use std::panic::Location;
+use std::sync::atomic::Ordering::*;
+use std::sync::mpsc::{self, Receiver, RecvTimeoutError, Sender};
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
+
+use crate::report::{self, Stall};
+use crate::slots::{self, SlotKind, SLOTS};
+use crate::{clock, Output};
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Mode {
+    Precise,
+    Worker,
+}
+
+impl Mode {
+    fn name(self) -> &'static str {
+        match self {
+            Mode::Precise => "precise",
+            Mode::Worker => "worker",
+        }
+    }
+}
+
+pub(crate) const PRECISE_MODE_HINT: &str = "asyncwatch: worker mode: stalls are timed per worker, not per task poll; for precise mode build with `--cfg tokio_unstable` (add `[build] rustflags = [\"--cfg\", \"tokio_unstable\"]` to .cargo/config.toml)";
+
+/// Worker mode only reports a busy worker once this many consecutive samples agree on the
+/// blocking site: a worker running many short polls back to back shows different sites.
+const WORKER_MODE_AGREEING_SAMPLES: u32 = 2;
+const WORKER_MODE_MAX_SAMPLES: u32 = 8;
+
+type Key = (usize, u64, u64);
+
+struct PollFacts {
+    key: Key,
+    kind: &'static str,
+    task_id: u64,
+    spawn_location: usize,
+    thread: String,
+}
+
+enum Job {
+    Captured {
+        facts: PollFacts,
+        ips: Vec<usize>,
+        blocked_ns: u64,
+    },
+    Finished {
+        facts: PollFacts,
+        duration_ns: u64,
+    },
+    /// Polls still blocked at exit, with how long they have been blocked.
+    Final {
+        still_blocked: Vec<(Key, u64)>,
+        done: Sender<()>,
+    },
+}
+
+struct Scanner {
+    mode: Mode,
+    threshold_ns: u64,
+    samples: HashMap<Key, (u32, Instant)>,
+    jobs: Sender<Job>,
+    finished: bool,
+}
+
+static SCANNER: Mutex<Option<Scanner>> = Mutex::new(None);
+
+pub(crate) fn start(threshold: Duration, output: &Output, mode: Mode) {
+    let sink = open_sink(output);
+    let (jobs, job_receiver) = mpsc::channel();
+    let mut reporter = Reporter {
+        mode,
+        sink,
+        stalls: HashMap::new(),
+        worker_sites: HashMap::new(),
+        undelivered: 0,
+        pid: std::process::id(),
+    };
+    reporter.hello(threshold);
+    let reporter_thread = std::thread::Builder::new()
+        .name("asyncwatch-reporter".to_owned())
+        .spawn(move || reporter.run(job_receiver));
+    if let Err(error) = reporter_thread {
+        eprintln!("asyncwatch: cannot start the reporter thread: {error}");
+        return;
+    }
+    if let Ok(mut scanner) = SCANNER.lock() {
+        *scanner = Some(Scanner {
+            mode,
+            threshold_ns: threshold.as_nanos() as u64,
+            samples: HashMap::new(),
+            jobs,
+            finished: false,
+        });
+    }
+    let interval = (threshold / 4).clamp(Duration::from_millis(1), Duration::from_millis(250));
+    let spawned = std::thread::Builder::new()
+        .name("asyncwatch-watchdog".to_owned())
+        .spawn(move || loop {
+            std::thread::sleep(interval);
+            if !scan() {
+                break;
+            }
+        });
+    if let Err(error) = spawned {
+        eprintln!("asyncwatch: cannot start the watchdog thread: {error}");
+    }
+    // SAFETY: registering a plain extern "C" function with no preconditions.
+    unsafe {
+        libc::atexit(flush_at_exit);
+    }
+}
+
+fn open_sink(output: &Output) -> Sink {
+    match output {
+        Output::Stderr => Sink::Stderr,
+        Output::Socket(path) => match std::os::unix::net::UnixStream::connect(path) {
+            Ok(stream) => Sink::Lines(Box::new(std::io::BufWriter::new(stream))),
+            Err(error) => {
+                eprintln!(
+                    "asyncwatch: cannot connect to {}: {error}; reporting stalls on stderr",
+                    path.display()
+                );
+                Sink::Stderr
+            }
+        },
+        Output::JsonFile(path) => match std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(path)
+        {
+            Ok(file) => Sink::Lines(Box::new(std::io::LineWriter::new(file))),
+            Err(error) => {
+                eprintln!(
+                    "asyncwatch: cannot open {}: {error}; reporting stalls on stderr",
+                    path.display()
+                );
+                Sink::Stderr
+            }
+        },
+    }
+}
+
+extern "C" fn flush_at_exit() {
+    finish(Duration::from_secs(5));
+}
+
+/// Scans once more, then waits until the reporter has written everything.
+pub(crate) fn finish(timeout: Duration) {
+    let Ok(mut guard) = SCANNER.lock() else {
+        return;
+    };
+    let Some(scanner) = guard.as_mut() else {
+        return;
+    };
+    if scanner.finished {
+        return;
+    }
+    scanner.scan_slots();
+    let now = clock::now();
+    let still_blocked = scanner
+        .samples
+        .keys()
+        .filter(|(index, _, start)| SLOTS[*index].poll_start.load(Acquire) == *start)
+        .map(|&key| (key, clock::ticks_to_nanos(now.wrapping_sub(key.2))))
+        .collect();
+    let (done, wait) = mpsc::channel();
+    scanner.finished = true;
+    if scanner
+        .jobs
+        .send(Job::Final {
+            still_blocked,
+            done,
+        })
+        .is_ok()
+    {
+        drop(guard);
+        let _ = wait.recv_timeout(timeout);
+    }
+}
+
+/// One pass of the watchdog; returns false once it should stop.
+fn scan() -> bool {
+    let Ok(mut guard) = SCANNER.lock() else {
+        return false;
+    };
+    match guard.as_mut() {
+        Some(scanner) if !scanner.finished => {
+            scanner.scan_slots();
+            true
+        }
+        _ => false,
+    }
+}
+
+impl Scanner {
+    fn scan_slots(&mut self) {
+        let infos = slots::THREAD_INFO
+            .lock()
+            .map(|infos| infos.clone())
+            .unwrap_or_default();
+        for (index, slot) in SLOTS.iter().enumerate() {
+            let info = infos.get(index).cloned().flatten();
+            let generation = slot.generation.load(Acquire);
+            let slot_kind = info.as_ref().map_or(SlotKind::Worker, |info| info.kind);
+            let facts = |start: u64, task_id: u64, spawn_location: usize| PollFacts {
+                key: (index, generation, start),
+                kind: kind_name(self.mode, slot_kind),
+                task_id,
+                spawn_location,
+                thread: match &info {
+                    Some(info) => format!("{} (tid {})", info.name, info.tid),
+                    None => "unknown".to_owned(),
+                },
+            };
+            while let Some(slow) = slot.pop_slow() {
+                self.samples.remove(&(index, generation, slow.start));
+                let _ = self.jobs.send(Job::Finished {
+                    facts: facts(slow.start, slow.task_id, slow.spawn_location),
+                    duration_ns: clock::ticks_to_nanos(slow.duration_ticks),
+                });
+            }
+            if !slot.in_use.load(Acquire) {
+                continue;
+            }
+            let start = slot.poll_start.load(Acquire);
+            if start == 0 {
+                continue;
+            }
+            let task_id = slot.task_id.load(Relaxed);
+            let spawn_location = slot.spawn_location.load(Relaxed);
+            let elapsed_ns = clock::ticks_to_nanos(clock::now().wrapping_sub(start));
+            if elapsed_ns < self.threshold_ns || slot.poll_start.load(Acquire) != start {
+                continue;
+            }
+            let wanted_samples = if self.mode == Mode::Worker && slot_kind == SlotKind::Worker {
+                WORKER_MODE_MAX_SAMPLES
+            } else {
+                1
+            };
+            let (taken, seen) = self
+                .samples
+                .entry((index, generation, start))
+                .or_insert((0, Instant::now()));
+            *seen = Instant::now();
+            if *taken >= wanted_samples {
+                continue;
+            }
+            *taken += 1;
+            let Some(ips) = crate::capture::capture(slot) else {
+                continue;
+            };
+            let blocked_ns = clock::ticks_to_nanos(clock::now().wrapping_sub(start));
+            if slot.poll_start.load(Acquire) != start {
+                // The poll ended while the signal was on its way: the stack is of other code.
+                continue;
+            }
+            let _ = self.jobs.send(Job::Captured {
+                facts: facts(start, task_id, spawn_location),
+                ips,
+                blocked_ns,
+            });
+        }
+        // Polls whose end was never queued (ring full) would otherwise be kept forever.
+        self.samples.retain(|&(index, _, start), (_, seen)| {
+            SLOTS[index].poll_start.load(Relaxed) == start
+                || seen.elapsed() < Duration::from_secs(10)
+        });
+    }
+}
+
+fn kind_name(mode: Mode, kind: SlotKind) -> &'static str {
+    match (mode, kind) {
+        (_, SlotKind::BlockOn) => "block_on",
+        (Mode::Precise, SlotKind::Worker) => "task",
+        (Mode::Worker, SlotKind::Worker) => "worker",
+    }
+}
+
+enum Sink {
+    Stderr,
+    Lines(Box<dyn Write + Send>),
+    Broken,
+}
+
+enum Tracked {
+    Reported(Stall),
+    Excluded,
+}
+
+struct Reporter {
+    mode: Mode,
+    sink: Sink,
+    stalls: HashMap<Key, Tracked>,
+    worker_sites: HashMap<Key, report::Frame>,
+    undelivered: u64,
+    pid: u32,
+}
+
+impl Reporter {
+    fn hello(&mut self, threshold: Duration) {
+        let program = std::env::current_exe()
+            .map(|path| path.display().to_string())
+            .unwrap_or_default();
+        let mut hello = format!(
+            "{{\"event\":\"hello\",\"pid\":{},\"mode\":\"{}\",\"threshold_ms\":{},\"program\":",
+            self.pid,
+            self.mode.name(),
+            report::millis(threshold.as_nanos() as u64)
+        );
+        report::json_string(&mut hello, &program);
+        hello.push('}');
+        match self.sink {
+            Sink::Stderr if self.mode == Mode::Worker => eprintln!("{PRECISE_MODE_HINT}"),
+            _ => self.write_line(&hello),
+        }
+        self.flush_sink();
+    }
+
+    fn run(mut self, jobs: Receiver<Job>) {
+        let mut last_stats = Instant::now();
+        loop {
+            match jobs.recv_timeout(Duration::from_millis(500)) {
+                Ok(Job::Captured {
+                    facts,
+                    ips,
+                    blocked_ns,
+                }) => self.captured(facts, &ips, blocked_ns),
+                Ok(Job::Finished { facts, duration_ns }) => self.finished(facts, duration_ns),
+                Ok(Job::Final {
+                    still_blocked,
+                    done,
+                }) => {
+                    while let Ok(job) = jobs.try_recv() {
+                        match job {
+                            Job::Captured {
+                                facts,
+                                ips,
+                                blocked_ns,
+                            } => self.captured(facts, &ips, blocked_ns),
+                            Job::Finished { facts, duration_ns } => {
+                                self.finished(facts, duration_ns)
+                            }
+                            Job::Final { .. } => {}
+                        }
+                    }
+                    for (key, blocked_ns) in still_blocked {
+                        if let Some(Tracked::Reported(mut stall)) = self.stalls.remove(&key) {
+                            stall.duration_ns = blocked_ns;
+                            self.emit(&stall);
+                        }
+                    }
+                    self.write_stats();
+                    self.flush_sink();
+                    let _ = done.send(());
+                    return;
+                }
+                Err(RecvTimeoutError::Timeout) => {}
+                Err(RecvTimeoutError::Disconnected) => return,
+            }
+            if last_stats.elapsed() >= Duration::from_millis(500) {
+                self.write_stats();
+                last_stats = Instant::now();
+            }
+            self.flush_sink();
+        }
+    }
+
+    fn captured(&mut self, facts: PollFacts, ips: &[usize], blocked_ns: u64) {
+        if self.stalls.contains_key(&facts.key) {
+            return;
+        }
+        let all_frames = report::symbolize(ips);
+        if report::is_block_in_place(&all_frames) {
+            self.stalls.insert(facts.key, Tracked::Excluded);
+            return;
+        }
+        let frames = report::interesting_frames(&all_frames).to_vec();
+        let blocking_site = frames.iter().position(report::is_user_frame);
+        if facts.kind == "worker" {
+            let Some(site) = blocking_site.map(|index| frames[index].clone()) else {
+                self.worker_sites.remove(&facts.key);
+                return;
+            };
+            if self.worker_sites.get(&facts.key) != Some(&site) {
+                self.worker_sites.insert(facts.key, site);
+                return;
+            }
+            let _ = WORKER_MODE_AGREEING_SAMPLES;
+            self.worker_sites.remove(&facts.key);
+        }
+        let stall = Stall {
+            key: format!("{}:{}:{}", facts.key.0, facts.key.1, facts.key.2),
+            in_progress: true,
+            duration_ns: blocked_ns,
+            kind: facts.kind,
+            task_id: facts.task_id,
+            spawned_at: location_from(facts.spawn_location),
+            thread: facts.thread,
+            frames,
+            blocking_site,
+        };
+        self.emit(&stall);
+        self.stalls.insert(facts.key, Tracked::Reported(stall));
+    }
+
+    fn finished(&mut self, facts: PollFacts, duration_ns: u64) {
+        self.worker_sites.remove(&facts.key);
+        let stall = match self.stalls.remove(&facts.key) {
+            Some(Tracked::Excluded) => return,
+            Some(Tracked::Reported(mut stall)) => {
+                stall.in_progress = false;
+                stall.duration_ns = duration_ns;
+                stall
+            }
+            None => Stall {
+                key: format!("{}:{}:{}", facts.key.0, facts.key.1, facts.key.2),
+                in_progress: false,
+                duration_ns,
+                kind: facts.kind,
+                task_id: facts.task_id,
+                spawned_at: location_from(facts.spawn_location),
+                thread: facts.thread,
+                frames: Vec::new(),
+                blocking_site: None,
+            },
+        };
+        self.emit(&stall);
+    }
+
+    fn emit(&mut self, stall: &Stall) {
+        match self.sink {
+            Sink::Stderr => {
+                // The live report names the site; the final one of the same stall only adds
+                // the duration.
+                if stall.in_progress || stall.blocking_site.is_none() {
+                    eprint!("{}", report::stall_human(stall));
+                } else {
+                    eprintln!(
+                        "asyncwatch: stall on thread {} ended after {} ms",
+                        stall.thread,
+                        report::millis(stall.duration_ns)
+                    );
+                }
+            }
+            _ => {
+                let line = report::stall_json(stall, self.pid);
+                self.write_line(&line);
+            }
+        }
+    }
+
+    fn write_stats(&mut self) {
+        let polls: u64 = SLOTS.iter().map(|slot| slot.polls.load(Relaxed)).sum();
+        let max_ticks = SLOTS
+            .iter()
+            .map(|slot| slot.max_poll_ticks.load(Relaxed))
+            .max()
+            .unwrap_or(0);
+        let dropped: u64 = SLOTS
+            .iter()
+            .map(|slot| slot.dropped.load(Relaxed))
+            .sum::<u64>()
+            + self.undelivered;
+        let untracked = slots::UNTRACKED_THREADS.load(Relaxed);
+        let line = format!(
+            "{{\"event\":\"stats\",\"pid\":{},\"polls\":{polls},\"max_poll_ms\":{},\"dropped_events\":{dropped},\"untracked_threads\":{untracked}}}",
+            self.pid,
+            report::millis(clock::ticks_to_nanos(max_ticks))
+        );
+        match self.sink {
+            Sink::Stderr if dropped > 0 => {
+                eprintln!("asyncwatch: {dropped} slow-poll events were dropped")
+            }
+            Sink::Stderr => {}
+            _ => self.write_line(&line),
+        }
+    }
+
+    fn write_line(&mut self, line: &str) {
+        if let Sink::Lines(writer) = &mut self.sink {
+            if writer
+                .write_all(line.as_bytes())
+                .and_then(|()| writer.write_all(b"\n"))
+                .is_err()
+            {
+                self.sink = Sink::Broken;
+            }
+        }
+        if matches!(self.sink, Sink::Broken) {
+            self.undelivered += 1;
+        }
+    }
+
+    fn flush_sink(&mut self) {
+        if let Sink::Lines(writer) = &mut self.sink {
+            if writer.flush().is_err() {
+                self.sink = Sink::Broken;
+            }
+        }
+    }
+}
+
+fn location_from(address: usize) -> Option<&'static Location<'static>> {
+    // SAFETY: non-zero addresses were stored from `&'static Location<'static>` references.
+    (address != 0).then(|| unsafe { &*(address as *const Location<'static>) })
+}
