@@ -1,0 +1,1308 @@
+//! The single AST walk that finds blocking calls in async context.
+//!
+//! The walk keeps three stacks: [`Frame`]s saying whether the code being visited runs in
+//! async context (an `async fn`/block/closure or a `poll` body), in plain sync code, or in a
+//! closure handed to an offload entry point; the [`Resolver`] scopes that say what a path
+//! means; and local variable types, so method calls are judged by their receiver's type.
+//! Rules are data ([`Catalog`]); this module decides *where* a catalog entry applies.
+
+use std::collections::{HashMap, HashSet};
+
+use asyncwatch_diagnostics::{Diagnostic, Related};
+use proc_macro2::Span;
+use syn::spanned::Spanned;
+use syn::visit::{self, Visit};
+use syn::{
+    Block, Expr, ExprCall, ExprClosure, ExprMethodCall, FnArg, ImplItem, Item, Local, Pat,
+    ReturnType, Signature, Stmt, TraitItem, Type,
+};
+
+use crate::catalog::{Catalog, Entry};
+use crate::macros::{self, MacroBody};
+use crate::resolve::{pattern_names, Resolver};
+use crate::rules::guard_across_await::{self, GUARD_ACROSS_AWAIT};
+use crate::span::to_span;
+use crate::types::{self, Ty};
+use crate::Settings;
+
+/// Where the code being visited runs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Context {
+    /// Polled by the runtime on a worker thread: blocking here stalls other tasks.
+    Async,
+    /// Plain synchronous code; whether it blocks a runtime depends on who calls it.
+    Sync,
+    /// A closure handed to `spawn_blocking`, `std::thread::spawn`, rayon and the like.
+    Offloaded,
+}
+
+struct Frame {
+    context: Context,
+    function: Option<String>,
+}
+
+/// Free functions that run a closure off the async worker (or are allowed to block it).
+const OFFLOAD_FNS: &[&str] = &[
+    "tokio::task::spawn_blocking",
+    "tokio::task::block_in_place",
+    "std::thread::spawn",
+    "std::thread::scope",
+    "rayon::spawn",
+    "rayon::spawn_fifo",
+    "rayon::scope",
+    "rayon::scope_fifo",
+    "rayon::in_place_scope",
+    "rayon::join",
+    "rayon::join_context",
+    "rayon::broadcast",
+    "rayon::spawn_broadcast",
+    "rayon_core::spawn",
+    "rayon_core::join",
+    "rayon_core::scope",
+    "async_std::task::spawn_blocking",
+    "smol::unblock",
+    "blocking::unblock",
+    "actix_web::web::block",
+    "actix_rt::task::spawn_blocking",
+    "tokio_rayon::spawn",
+    "tokio_rayon::spawn_fifo",
+];
+
+/// Methods that offload their closure whatever the receiver: no async API shares the name.
+const OFFLOAD_METHODS: &[&str] = &["spawn_blocking", "block_in_place", "spawn_blocking_on"];
+
+/// Methods that offload their closure on receivers of a known type.
+const OFFLOAD_TYPED_METHODS: &[(&str, &[&str])] = &[
+    (
+        "std::thread::Builder",
+        &["spawn", "spawn_scoped", "spawn_unchecked"],
+    ),
+    ("std::thread::Scope", &["spawn"]),
+    (
+        "rayon::ThreadPool",
+        &[
+            "install",
+            "spawn",
+            "spawn_fifo",
+            "scope",
+            "scope_fifo",
+            "join",
+            "broadcast",
+            "in_place_scope",
+        ],
+    ),
+    ("rayon::Scope", &["spawn"]),
+];
+
+/// Method names that may hand a closure bound to a local to another thread; used only to
+/// find such locals before the walk reaches them.
+const OFFLOAD_METHOD_NAMES_FOR_LOCALS: &[&str] = &[
+    "spawn_blocking",
+    "block_in_place",
+    "spawn",
+    "spawn_scoped",
+    "install",
+    "spawn_fifo",
+];
+
+/// Functions whose closure argument is polled like a future.
+const POLL_FN: &[&str] = &[
+    "std::future::poll_fn",
+    "futures::future::poll_fn",
+    "futures_util::future::poll_fn",
+];
+
+/// Traits whose `poll*` methods are called by the executor.
+const POLLED_TRAITS: &[&str] = &[
+    "Future",
+    "Stream",
+    "AsyncRead",
+    "AsyncWrite",
+    "AsyncBufRead",
+    "AsyncSeek",
+    "Sink",
+    "Service",
+];
+
+/// Types whose zero-argument filesystem queries are surely path queries.
+const PATH_TYPES: &[&str] = &["std::path::Path", "std::path::PathBuf"];
+
+/// Methods that produce a path from a path, so their result is a plausible path receiver.
+const PATH_PRODUCING_METHODS: &[&str] = &[
+    "join",
+    "parent",
+    "with_extension",
+    "with_file_name",
+    "as_path",
+    "to_path_buf",
+    "path",
+    "canonicalize",
+];
+
+/// Streams whose reads and writes block when reached through `BufReader`/`BufWriter`.
+const IO_WRAPPERS: &[&str] = &[
+    "std::io::BufReader",
+    "std::io::BufWriter",
+    "std::io::LineWriter",
+];
+
+/// Declarations gathered before the walk, since an `impl` may come before its `struct`.
+#[derive(Default)]
+pub(crate) struct FileItems {
+    /// Field types by struct path (`crate::a::Worker`) and field name (or tuple index).
+    fields: HashMap<String, HashMap<String, Ty>>,
+    /// `type X = ..;` aliases by path.
+    aliases: HashMap<String, Ty>,
+    /// `static`/`const` item types by path.
+    statics: HashMap<String, Ty>,
+}
+
+pub(crate) struct Checker<'s> {
+    file: String,
+    settings: &'s Settings,
+    catalog: &'static Catalog,
+    resolver: Resolver,
+    frames: Vec<Frame>,
+    vars: Vec<HashMap<String, Ty>>,
+    self_types: Vec<Ty>,
+    items: FileItems,
+    /// Addresses of call expressions that are the operand of an `.await` (or are awaited by a
+    /// macro). Entries are removed when the call is visited, right after being added.
+    awaited: HashSet<usize>,
+    /// Names of locals, in the current function, that are handed to an offload entry point.
+    offloaded_locals: HashSet<String>,
+    diagnostics: Vec<Diagnostic>,
+}
+
+impl<'s> Checker<'s> {
+    pub(crate) fn new(file: &str, settings: &'s Settings) -> Self {
+        Checker {
+            file: file.to_owned(),
+            settings,
+            catalog: Catalog::get(),
+            resolver: Resolver::new(),
+            frames: vec![Frame {
+                context: Context::Sync,
+                function: None,
+            }],
+            vars: vec![HashMap::new()],
+            self_types: Vec::new(),
+            items: FileItems::default(),
+            awaited: HashSet::new(),
+            offloaded_locals: HashSet::new(),
+            diagnostics: Vec::new(),
+        }
+    }
+
+    pub(crate) fn check_file(mut self, file: &syn::File) -> Vec<Diagnostic> {
+        self.items = collect_items(file);
+        self.resolver.push_module(None, &file.items);
+        for item in &file.items {
+            self.visit_item(item);
+        }
+        self.resolver.pop();
+        self.diagnostics
+    }
+
+    fn context(&self) -> Context {
+        self.frames.last().map_or(Context::Sync, |f| f.context)
+    }
+
+    fn in_async(&self) -> bool {
+        self.context() == Context::Async
+    }
+
+    fn current_function(&self) -> Option<String> {
+        self.frames.iter().rev().find_map(|f| f.function.clone())
+    }
+
+    fn with_frame(
+        &mut self,
+        context: Context,
+        function: Option<String>,
+        body: impl FnOnce(&mut Self),
+    ) {
+        let function = function.or_else(|| self.current_function());
+        self.frames.push(Frame { context, function });
+        self.vars.push(HashMap::new());
+        body(self);
+        self.vars.pop();
+        self.frames.pop();
+    }
+
+    // ----- variables and types -----
+
+    fn lookup_var(&self, name: &str) -> Option<&Ty> {
+        self.vars.iter().rev().find_map(|scope| scope.get(name))
+    }
+
+    fn bind(&mut self, name: String, ty: Ty) {
+        if let Some(scope) = self.vars.last_mut() {
+            scope.insert(name, ty);
+        }
+    }
+
+    fn bind_pattern(&mut self, pat: &Pat, ty: Ty) {
+        match pat {
+            Pat::Ident(p) if p.subpat.is_none() => self.bind(p.ident.to_string(), ty),
+            Pat::Type(t) => {
+                let annotated = self.resolve_type(&t.ty);
+                let ty = if annotated.is_known() { annotated } else { ty };
+                self.bind_pattern(&t.pat, ty);
+            }
+            Pat::Tuple(t) => {
+                let items = match ty {
+                    Ty::Tuple(items) => items,
+                    _ => Vec::new(),
+                };
+                for (i, elem) in t.elems.iter().enumerate() {
+                    self.bind_pattern(elem, items.get(i).cloned().unwrap_or_default());
+                }
+            }
+            Pat::Reference(r) => self.bind_pattern(&r.pat, ty),
+            Pat::Paren(p) => self.bind_pattern(&p.pat, ty),
+            other => {
+                // Anything destructured further is unknown, but it still shadows outer names.
+                let mut names = HashSet::new();
+                pattern_names(other, &mut names);
+                for name in names {
+                    self.bind(name, Ty::Unknown);
+                }
+            }
+        }
+    }
+
+    fn self_type(&self) -> Ty {
+        self.self_types.last().cloned().unwrap_or_default()
+    }
+
+    fn resolve_type(&self, ty: &Type) -> Ty {
+        resolve_type_with(&self.resolver, &self.items, ty, &self.self_type())
+    }
+
+    /// The canonical path of a callee or path expression, with `Self` and type aliases
+    /// resolved. `None` for a local variable or a name nothing binds.
+    fn resolve_path(&self, path: &syn::Path) -> Option<String> {
+        let first = path.segments.first()?;
+        if path.leading_colon.is_none()
+            && path.segments.len() == 1
+            && self.lookup_var(&first.ident.to_string()).is_some()
+        {
+            return None;
+        }
+        if first.ident == "Self" {
+            let self_path = self.self_type().path()?.to_owned();
+            let rest: Vec<String> = path
+                .segments
+                .iter()
+                .skip(1)
+                .map(|s| s.ident.to_string())
+                .collect();
+            return Some(if rest.is_empty() {
+                self_path
+            } else {
+                format!("{self_path}::{}", rest.join("::"))
+            });
+        }
+        let resolved = self.resolver.resolve(path)?;
+        if let Some((owner, function)) = resolved.rsplit_once("::") {
+            if let Some(Ty::Path(alias_target, _)) = self.items.aliases.get(owner) {
+                return Some(format!("{alias_target}::{function}"));
+            }
+        }
+        Some(resolved)
+    }
+
+    fn callee_path(&self, func: &Expr) -> Option<String> {
+        match func {
+            Expr::Path(p) if p.qself.is_none() => self.resolve_path(&p.path),
+            Expr::Path(p) => {
+                // `<T as Trait>::method`: the trait path names the method.
+                let qself = p.qself.as_ref()?;
+                let trait_path: syn::Path = syn::Path {
+                    leading_colon: p.path.leading_colon,
+                    segments: p.path.segments.iter().cloned().collect(),
+                };
+                let _ = qself;
+                self.resolve_path(&trait_path)
+            }
+            Expr::Paren(p) => self.callee_path(&p.expr),
+            _ => None,
+        }
+    }
+
+    pub(crate) fn infer(&self, expr: &Expr) -> Ty {
+        match expr {
+            Expr::Path(p) if p.qself.is_none() => {
+                if let Some(ident) = p.path.get_ident() {
+                    if ident == "self" {
+                        return self.self_type();
+                    }
+                    if let Some(ty) = self.lookup_var(&ident.to_string()) {
+                        return ty.clone();
+                    }
+                }
+                self.resolver
+                    .resolve(&p.path)
+                    .and_then(|path| self.items.statics.get(&path).cloned())
+                    .unwrap_or_default()
+            }
+            Expr::Field(f) => {
+                let member = match &f.member {
+                    syn::Member::Named(ident) => ident.to_string(),
+                    syn::Member::Unnamed(index) => index.index.to_string(),
+                };
+                let base = self.infer(&f.base);
+                base.deref_chain()
+                    .find_map(|ty| {
+                        ty.path()
+                            .and_then(|p| self.items.fields.get(p))
+                            .and_then(|fields| fields.get(&member))
+                            .cloned()
+                    })
+                    .unwrap_or_default()
+            }
+            Expr::Call(call) => match self.callee_path(&call.func) {
+                Some(path) => {
+                    types::fn_return(&path, &|| call.args.iter().map(|a| self.infer(a)).collect())
+                }
+                None => Ty::Unknown,
+            },
+            Expr::MethodCall(call) => {
+                let receiver = self.infer(&call.receiver);
+                if !receiver.is_known() {
+                    return Ty::Unknown;
+                }
+                types::method_return(&receiver, &call.method.to_string(), &|| {
+                    call.args.iter().map(|a| self.infer(a)).collect()
+                })
+            }
+            Expr::Try(t) => self.infer(&t.expr).unwrapped(),
+            Expr::Reference(r) => self.infer(&r.expr),
+            Expr::Paren(p) => self.infer(&p.expr),
+            Expr::Group(g) => self.infer(&g.expr),
+            Expr::Unary(u) if matches!(u.op, syn::UnOp::Deref(_)) => {
+                self.infer(&u.expr).deref().unwrap_or_default()
+            }
+            Expr::Tuple(t) => Ty::Tuple(t.elems.iter().map(|e| self.infer(e)).collect()),
+            Expr::Cast(c) => self.resolve_type(&c.ty),
+            _ => Ty::Unknown,
+        }
+    }
+
+    // ----- reporting -----
+
+    fn report(&mut self, entry: Entry, what: &str, span: Span) {
+        if !self.settings.is_enabled(entry.rule) {
+            return;
+        }
+        self.diagnostics.push(Diagnostic {
+            file: self.file.clone(),
+            span: to_span(span),
+            rule: entry.rule.name,
+            severity: self.settings.severity(entry.rule),
+            message: format!("blocking call to `{what}` in async context"),
+            help: Some(entry.blocking.instead.to_owned()),
+            notes: vec![entry.blocking.why.to_owned()],
+            related: Vec::new(),
+            fix: None,
+            function: self.current_function(),
+        });
+    }
+
+    fn report_guard(&mut self, guard: &Ty, guard_span: Span, await_span: Span) {
+        if !self.settings.is_enabled(&GUARD_ACROSS_AWAIT) {
+            return;
+        }
+        let guard_name = guard.path().unwrap_or("lock guard").to_owned();
+        let await_at = to_span(await_span);
+        self.diagnostics.push(Diagnostic {
+            file: self.file.clone(),
+            span: to_span(guard_span),
+            rule: GUARD_ACROSS_AWAIT.name,
+            severity: self.settings.severity(&GUARD_ACROSS_AWAIT),
+            message: format!("`{guard_name}` held across an `.await`"),
+            help: Some(guard_across_await::HELP.to_owned()),
+            notes: vec![guard_across_await::WHY.to_owned()],
+            related: vec![Related {
+                file: self.file.clone(),
+                line: await_at.start.line,
+                column: await_at.start.column,
+                message: "the guard is still alive at this `.await`".to_owned(),
+            }],
+            fix: None,
+            function: self.current_function(),
+        });
+    }
+
+    // ----- functions -----
+
+    fn enter_fn(&mut self, name: String, sig: &Signature, polled: bool, block: &Block) {
+        let context = if sig.asyncness.is_some() || polled || takes_task_context(sig) {
+            Context::Async
+        } else {
+            Context::Sync
+        };
+        let saved_offloaded = std::mem::replace(
+            &mut self.offloaded_locals,
+            offloaded_locals(&self.resolver, block),
+        );
+        self.with_frame(context, Some(name), |this| {
+            for input in &sig.inputs {
+                if let FnArg::Typed(pat_type) = input {
+                    let ty = this.resolve_type(&pat_type.ty);
+                    this.bind_pattern(&pat_type.pat, ty);
+                }
+            }
+            this.visit_block(block);
+        });
+        self.offloaded_locals = saved_offloaded;
+    }
+
+    fn qualified(&self, name: &syn::Ident) -> String {
+        match self.self_type().path() {
+            Some(path) => format!("{}::{name}", path.rsplit("::").next().unwrap_or(path)),
+            None => name.to_string(),
+        }
+    }
+
+    fn closure(&mut self, closure: &ExprClosure, offloaded: bool) {
+        let context = if closure.asyncness.is_some() {
+            Context::Async
+        } else if offloaded {
+            Context::Offloaded
+        } else {
+            self.context()
+        };
+        self.with_frame(context, None, |this| {
+            for input in &closure.inputs {
+                this.bind_pattern(input, Ty::Unknown);
+            }
+            this.visit_expr(&closure.body);
+        });
+    }
+
+    fn visit_offloaded(&mut self, arg: &Expr) {
+        match arg {
+            Expr::Closure(closure) => self.closure(closure, true),
+            Expr::Paren(p) => self.visit_offloaded(&p.expr),
+            other => self.visit_expr(other),
+        }
+    }
+
+    fn is_offload_fn(&self, path: &str) -> bool {
+        OFFLOAD_FNS.contains(&path) || self.settings.offload_functions.iter().any(|f| f == path)
+    }
+
+    fn method_offloads(&self, call: &ExprMethodCall, method: &str) -> bool {
+        if OFFLOAD_METHODS.contains(&method) {
+            return true;
+        }
+        if call.args.iter().any(|a| matches!(a, Expr::Closure(_)))
+            && in_parallel_iterator_chain(&call.receiver)
+        {
+            return true;
+        }
+        let receiver = self.infer(&call.receiver);
+        receiver.deref_chain().any(|ty| {
+            ty.path().is_some_and(|path| {
+                OFFLOAD_TYPED_METHODS
+                    .iter()
+                    .any(|(t, methods)| *t == path && methods.contains(&method))
+            })
+        })
+    }
+
+    // ----- checks -----
+
+    fn check_method_call(&mut self, call: &ExprMethodCall, method: &str, span: Span) {
+        let receiver = self.infer(&call.receiver);
+        let mut lookup = method.to_owned();
+        for ty in receiver.deref_chain() {
+            let Some(path) = ty.path() else { break };
+            if let Some(entry) = self.catalog.method(path, &lookup) {
+                self.report(entry, &format!("{path}::{method}"), span);
+                return;
+            }
+            if IO_WRAPPERS.contains(&path) {
+                // A buffered reader blocks exactly when the stream it wraps does.
+                match io_representative(method) {
+                    Some(representative) => lookup = representative.to_owned(),
+                    None => return,
+                }
+            }
+        }
+        if let Some(entry) = self.catalog.method_by_name(method, call.args.len()) {
+            self.report(entry, method, span);
+            return;
+        }
+        if call.args.is_empty() {
+            if let Some(entry) = self.catalog.path_query(method) {
+                if self.is_pathlike(&call.receiver, &receiver) {
+                    self.report(entry, &format!("std::path::Path::{method}"), span);
+                }
+            }
+        }
+    }
+
+    fn is_pathlike(&self, expr: &Expr, ty: &Ty) -> bool {
+        if let Some(path) = ty
+            .deref_chain()
+            .last()
+            .and_then(|t| t.path().map(str::to_owned))
+        {
+            return PATH_TYPES.contains(&path.as_str());
+        }
+        match expr {
+            Expr::Path(p) => p
+                .path
+                .get_ident()
+                .is_some_and(|i| name_suggests_path(&i.to_string())),
+            Expr::Field(f) => match &f.member {
+                syn::Member::Named(ident) => name_suggests_path(&ident.to_string()),
+                syn::Member::Unnamed(_) => false,
+            },
+            Expr::Call(call) => self.callee_path(&call.func).is_some_and(|p| {
+                p.starts_with("std::path::Path::") || p.starts_with("std::path::PathBuf::")
+            }),
+            Expr::MethodCall(m) => {
+                let name = m.method.to_string();
+                PATH_PRODUCING_METHODS.contains(&name.as_str())
+                    || (matches!(name.as_str(), "as_ref" | "clone" | "to_owned")
+                        && self.is_pathlike(&m.receiver, &Ty::Unknown))
+            }
+            Expr::Reference(r) => self.is_pathlike(&r.expr, ty),
+            Expr::Paren(p) => self.is_pathlike(&p.expr, ty),
+            _ => false,
+        }
+    }
+
+    /// Query builders that take a sync connection as an argument (`.load(&mut conn)`).
+    fn check_connection_arguments<'a>(
+        &mut self,
+        args: impl Iterator<Item = &'a Expr>,
+        what: &str,
+        span: Span,
+    ) {
+        for arg in args {
+            let Expr::Reference(reference) = arg else {
+                continue;
+            };
+            let ty = self.infer(&reference.expr);
+            let entry = ty
+                .deref_chain()
+                .find_map(|t| t.path().and_then(|p| self.catalog.connection_argument(p)));
+            if let Some(entry) = entry {
+                self.report(entry, what, span);
+                return;
+            }
+        }
+    }
+
+    /// A `let` that binds a lock guard to a name, which then lives to the end of the block.
+    fn guard_binding(&self, local: &Local) -> Option<(String, Ty, Span)> {
+        let (ident, _) = single_binding(&local.pat)?;
+        let ty = self.lookup_var(&ident)?.clone();
+        if !ty.is_lock_guard() {
+            return None;
+        }
+        let span = local
+            .init
+            .as_ref()
+            .map_or(local.pat.span(), |init| init.expr.span());
+        Some((ident, ty, span))
+    }
+
+    /// A lock guard created as a temporary inside a `match`/`if let`/`while let` scrutinee:
+    /// it lives until the end of the construct.
+    fn guard_temporary(&self, expr: &Expr) -> Option<(Ty, Span)> {
+        let ty = match expr {
+            Expr::MethodCall(_) | Expr::Call(_) | Expr::Try(_) => self.infer(expr),
+            _ => Ty::Unknown,
+        };
+        if ty.is_lock_guard() {
+            return Some((ty, expr.span()));
+        }
+        match expr {
+            Expr::MethodCall(m) => self
+                .guard_temporary(&m.receiver)
+                .or_else(|| m.args.iter().find_map(|a| self.guard_temporary(a))),
+            Expr::Call(c) => c.args.iter().find_map(|a| self.guard_temporary(a)),
+            Expr::Try(t) => self.guard_temporary(&t.expr),
+            Expr::Field(f) => self.guard_temporary(&f.base),
+            Expr::Index(i) => self.guard_temporary(&i.expr),
+            Expr::Unary(u) => self.guard_temporary(&u.expr),
+            Expr::Reference(r) => self.guard_temporary(&r.expr),
+            Expr::Paren(p) => self.guard_temporary(&p.expr),
+            _ => None,
+        }
+    }
+
+    fn check_scrutinee<'a>(
+        &mut self,
+        scrutinee: &Expr,
+        bodies: impl IntoIterator<Item = &'a Expr>,
+    ) {
+        if !self.in_async() {
+            return;
+        }
+        let Some((ty, guard_span)) = self.guard_temporary(scrutinee) else {
+            return;
+        };
+        for body in bodies {
+            if let Some(await_span) = first_await_in_expr(body) {
+                self.report_guard(&ty, guard_span, await_span);
+                return;
+            }
+        }
+    }
+
+    fn visit_macro_body(&mut self, body: MacroBody) {
+        match body {
+            MacroBody::Select(branches) => {
+                for branch in branches {
+                    if let Some(future) = &branch.future {
+                        self.mark_awaited(future);
+                        self.visit_expr(future);
+                    }
+                    if let Some(precondition) = &branch.precondition {
+                        self.visit_expr(precondition);
+                    }
+                    if let Some(handler) = &branch.handler {
+                        self.visit_expr(handler);
+                    }
+                }
+            }
+            MacroBody::Futures(futures) => {
+                for future in &futures {
+                    self.mark_awaited(future);
+                    self.visit_expr(future);
+                }
+            }
+            MacroBody::Code(stmts) => {
+                for stmt in &stmts {
+                    self.visit_stmt(stmt);
+                }
+            }
+            MacroBody::Items(items) => {
+                for item in &items {
+                    self.visit_item(item);
+                }
+            }
+            MacroBody::Opaque => {}
+        }
+    }
+
+    fn mark_awaited(&mut self, expr: &Expr) {
+        match expr {
+            Expr::Call(call) => {
+                self.awaited.insert(call as *const ExprCall as usize);
+            }
+            Expr::MethodCall(call) => {
+                self.awaited.insert(call as *const ExprMethodCall as usize);
+            }
+            Expr::Paren(p) => self.mark_awaited(&p.expr),
+            _ => {}
+        }
+    }
+}
+
+impl<'ast> Visit<'ast> for Checker<'_> {
+    fn visit_item_mod(&mut self, module: &'ast syn::ItemMod) {
+        if let Some((_, items)) = &module.content {
+            self.resolver
+                .push_module(Some(&module.ident.to_string()), items);
+            // A module starts a fresh item scope: enclosing functions' locals are not visible.
+            self.with_frame(Context::Sync, None, |this| {
+                for item in items {
+                    this.visit_item(item);
+                }
+            });
+            self.resolver.pop();
+        }
+    }
+
+    fn visit_item_fn(&mut self, function: &'ast syn::ItemFn) {
+        self.enter_fn(
+            function.sig.ident.to_string(),
+            &function.sig,
+            false,
+            &function.block,
+        );
+    }
+
+    fn visit_item_impl(&mut self, item: &'ast syn::ItemImpl) {
+        let self_ty = self.resolve_type(&item.self_ty);
+        let polled_trait = item.trait_.as_ref().is_some_and(|(_, path, _)| {
+            path.segments
+                .last()
+                .is_some_and(|s| POLLED_TRAITS.contains(&s.ident.to_string().as_str()))
+        });
+        self.self_types.push(self_ty);
+        for impl_item in &item.items {
+            match impl_item {
+                ImplItem::Fn(method) => {
+                    let name = self.qualified(&method.sig.ident);
+                    let polled = polled_trait && method.sig.ident.to_string().starts_with("poll");
+                    self.enter_fn(name, &method.sig, polled, &method.block);
+                }
+                other => self.visit_impl_item(other),
+            }
+        }
+        self.self_types.pop();
+    }
+
+    fn visit_item_trait(&mut self, item: &'ast syn::ItemTrait) {
+        self.self_types.push(Ty::Unknown);
+        for trait_item in &item.items {
+            match trait_item {
+                TraitItem::Fn(method) => {
+                    if let Some(block) = &method.default {
+                        let name = format!("{}::{}", item.ident, method.sig.ident);
+                        self.enter_fn(name, &method.sig, false, block);
+                    }
+                }
+                other => self.visit_trait_item(other),
+            }
+        }
+        self.self_types.pop();
+    }
+
+    fn visit_item_macro(&mut self, item: &'ast syn::ItemMacro) {
+        let name = macro_name(&item.mac);
+        let body = macros::parse_item_macro(&name, &item.mac.tokens);
+        self.visit_macro_body(body);
+    }
+
+    fn visit_macro(&mut self, mac: &'ast syn::Macro) {
+        let name = macro_name(mac);
+        let body = macros::parse_expression_macro(&name, &mac.tokens);
+        self.visit_macro_body(body);
+    }
+
+    fn visit_block(&mut self, block: &'ast Block) {
+        let items: Vec<&Item> = block
+            .stmts
+            .iter()
+            .filter_map(|s| if let Stmt::Item(i) = s { Some(i) } else { None })
+            .collect();
+        self.resolver.push_block(&items);
+        self.vars.push(HashMap::new());
+        let track_guards = self.in_async() && self.settings.is_enabled(&GUARD_ACROSS_AWAIT);
+        let mut live_guards: Vec<(String, Ty, Span)> = Vec::new();
+        for stmt in &block.stmts {
+            if track_guards && !live_guards.is_empty() {
+                live_guards.retain(|(name, _, _)| !moves_name(stmt, name));
+                if let Some(await_span) = first_await_in_stmt(stmt) {
+                    for (_, ty, span) in std::mem::take(&mut live_guards) {
+                        self.report_guard(&ty, span, await_span);
+                    }
+                }
+            }
+            self.visit_stmt(stmt);
+            if track_guards {
+                if let Stmt::Local(local) = stmt {
+                    if let Some(guard) = self.guard_binding(local) {
+                        live_guards.retain(|(name, _, _)| *name != guard.0);
+                        live_guards.push(guard);
+                    }
+                }
+            }
+        }
+        self.vars.pop();
+        self.resolver.pop();
+    }
+
+    fn visit_local(&mut self, local: &'ast Local) {
+        for attr in &local.attrs {
+            self.visit_attribute(attr);
+        }
+        let mut ty = Ty::Unknown;
+        if let Some(init) = &local.init {
+            let offloaded_closure = matches!(&*init.expr, Expr::Closure(_))
+                && single_binding(&local.pat)
+                    .is_some_and(|(name, _)| self.offloaded_locals.contains(&name));
+            if offloaded_closure {
+                self.visit_offloaded(&init.expr);
+            } else {
+                self.visit_expr(&init.expr);
+            }
+            if let Some((_, diverge)) = &init.diverge {
+                self.visit_expr(diverge);
+            }
+            ty = self.infer(&init.expr);
+        }
+        self.bind_pattern(&local.pat, ty);
+    }
+
+    fn visit_expr_closure(&mut self, closure: &'ast ExprClosure) {
+        self.closure(closure, false);
+    }
+
+    fn visit_expr_async(&mut self, block: &'ast syn::ExprAsync) {
+        self.with_frame(Context::Async, None, |this| this.visit_block(&block.block));
+    }
+
+    fn visit_expr_await(&mut self, expr: &'ast syn::ExprAwait) {
+        self.mark_awaited(&expr.base);
+        self.visit_expr(&expr.base);
+    }
+
+    fn visit_expr_call(&mut self, call: &'ast ExprCall) {
+        let awaited = self.awaited.remove(&(call as *const ExprCall as usize));
+        let path = self.callee_path(&call.func);
+        if let Some(path) = &path {
+            if self.is_offload_fn(path) {
+                self.visit_expr(&call.func);
+                for arg in &call.args {
+                    self.visit_offloaded(arg);
+                }
+                return;
+            }
+            if POLL_FN.contains(&path.as_str()) {
+                for arg in &call.args {
+                    match arg {
+                        Expr::Closure(closure) => {
+                            self.with_frame(Context::Async, None, |this| {
+                                this.closure(closure, false)
+                            });
+                        }
+                        other => self.visit_expr(other),
+                    }
+                }
+                return;
+            }
+            if self.in_async() && !awaited {
+                if let Some(entry) = self.catalog.function(path) {
+                    self.report(entry, path, call.span());
+                } else if path != "std::mem::drop" {
+                    self.check_connection_arguments(call.args.iter(), path, call.span());
+                }
+            }
+        }
+        visit::visit_expr_call(self, call);
+    }
+
+    fn visit_expr_method_call(&mut self, call: &'ast ExprMethodCall) {
+        let awaited = self
+            .awaited
+            .remove(&(call as *const ExprMethodCall as usize));
+        let method = call.method.to_string();
+        if self.method_offloads(call, &method) {
+            self.visit_expr(&call.receiver);
+            for arg in &call.args {
+                self.visit_offloaded(arg);
+            }
+            return;
+        }
+        if self.in_async() && !awaited {
+            let span = method_call_span(call);
+            let before = self.diagnostics.len();
+            self.check_method_call(call, &method, span);
+            if self.diagnostics.len() == before {
+                self.check_connection_arguments(call.args.iter(), &method, span);
+            }
+        }
+        visit::visit_expr_method_call(self, call);
+    }
+
+    fn visit_expr_for_loop(&mut self, for_loop: &'ast syn::ExprForLoop) {
+        self.visit_expr(&for_loop.expr);
+        if self.in_async() {
+            // `for msg in rx` / `for msg in &rx` receives with a blocking `recv` per item.
+            let ty = self.infer(&for_loop.expr);
+            let entry = ty.deref_chain().find_map(|t| {
+                let path = t.path()?.to_owned();
+                self.catalog
+                    .method(&path, "iter")
+                    .map(|entry| (entry, path))
+            });
+            if let Some((entry, path)) = entry {
+                self.report(entry, &format!("{path}::recv"), for_loop.expr.span());
+            }
+        }
+        self.vars.push(HashMap::new());
+        self.bind_pattern(&for_loop.pat, Ty::Unknown);
+        self.visit_block(&for_loop.body);
+        self.vars.pop();
+    }
+
+    fn visit_expr_match(&mut self, expr: &'ast syn::ExprMatch) {
+        self.check_scrutinee(&expr.expr, expr.arms.iter().map(|arm| &*arm.body));
+        visit::visit_expr_match(self, expr);
+    }
+
+    fn visit_arm(&mut self, arm: &'ast syn::Arm) {
+        self.vars.push(HashMap::new());
+        self.bind_pattern(&arm.pat, Ty::Unknown);
+        if let Some((_, guard)) = &arm.guard {
+            self.visit_expr(guard);
+        }
+        self.visit_expr(&arm.body);
+        self.vars.pop();
+    }
+
+    fn visit_expr_if(&mut self, expr: &'ast syn::ExprIf) {
+        if let Expr::Let(let_expr) = &*expr.cond {
+            if self.in_async() {
+                if let Some((ty, guard_span)) = self.guard_temporary(&let_expr.expr) {
+                    if let Some(await_span) = first_await_in_block(&expr.then_branch) {
+                        self.report_guard(&ty, guard_span, await_span);
+                    }
+                }
+            }
+        }
+        self.vars.push(HashMap::new());
+        self.visit_expr(&expr.cond);
+        self.visit_block(&expr.then_branch);
+        self.vars.pop();
+        if let Some((_, else_branch)) = &expr.else_branch {
+            self.visit_expr(else_branch);
+        }
+    }
+
+    fn visit_expr_while(&mut self, expr: &'ast syn::ExprWhile) {
+        if let Expr::Let(let_expr) = &*expr.cond {
+            if self.in_async() {
+                if let Some((ty, guard_span)) = self.guard_temporary(&let_expr.expr) {
+                    if let Some(await_span) = first_await_in_block(&expr.body) {
+                        self.report_guard(&ty, guard_span, await_span);
+                    }
+                }
+            }
+        }
+        self.vars.push(HashMap::new());
+        self.visit_expr(&expr.cond);
+        self.visit_block(&expr.body);
+        self.vars.pop();
+    }
+
+    fn visit_expr_let(&mut self, expr: &'ast syn::ExprLet) {
+        self.visit_expr(&expr.expr);
+        self.bind_pattern(&expr.pat, Ty::Unknown);
+    }
+}
+
+fn macro_name(mac: &syn::Macro) -> String {
+    mac.path
+        .segments
+        .last()
+        .map(|s| s.ident.to_string())
+        .unwrap_or_default()
+}
+
+/// The span rustc would underline for a method call: from the method name to the `)`.
+fn method_call_span(call: &ExprMethodCall) -> Span {
+    let start = call.method.span();
+    start.join(call.paren_token.span.close()).unwrap_or(start)
+}
+
+/// `fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<..>`: the executor polls it.
+fn takes_task_context(sig: &Signature) -> bool {
+    let returns_poll = match &sig.output {
+        ReturnType::Type(_, ty) => last_type_segment(ty).is_some_and(|s| s == "Poll"),
+        ReturnType::Default => false,
+    };
+    returns_poll
+        && sig.inputs.iter().any(|input| match input {
+            FnArg::Typed(pat_type) => {
+                last_type_segment(&pat_type.ty).is_some_and(|s| s == "Context")
+            }
+            FnArg::Receiver(_) => false,
+        })
+}
+
+fn last_type_segment(ty: &Type) -> Option<String> {
+    match ty {
+        Type::Path(p) => p.path.segments.last().map(|s| s.ident.to_string()),
+        Type::Reference(r) => last_type_segment(&r.elem),
+        Type::Paren(p) => last_type_segment(&p.elem),
+        Type::Group(g) => last_type_segment(&g.elem),
+        _ => None,
+    }
+}
+
+fn single_binding(pat: &Pat) -> Option<(String, Span)> {
+    match pat {
+        Pat::Ident(p) if p.subpat.is_none() => Some((p.ident.to_string(), p.ident.span())),
+        Pat::Type(t) => single_binding(&t.pat),
+        _ => None,
+    }
+}
+
+fn name_suggests_path(name: &str) -> bool {
+    let name = name.to_ascii_lowercase();
+    name.contains("path")
+        || name.contains("dir")
+        || name.contains("folder")
+        || name == "file"
+        || name.ends_with("_file")
+}
+
+/// For methods of `Read`/`BufRead`/`Write` reached through a buffered wrapper, the stream
+/// method that decides whether they block.
+fn io_representative(method: &str) -> Option<&'static str> {
+    match method {
+        "read" | "read_exact" | "read_to_end" | "read_to_string" | "read_line" | "read_until"
+        | "lines" | "split" | "fill_buf" | "bytes" => Some("read"),
+        "write" | "write_all" | "write_fmt" | "flush" => Some("write"),
+        _ => None,
+    }
+}
+
+/// Whether a method call chain goes through rayon's parallel iterators (`par_iter()`,
+/// `into_par_iter()`, `par_chunks(..)`, `par_bridge()`): closures there run on the pool.
+fn in_parallel_iterator_chain(mut expr: &Expr) -> bool {
+    loop {
+        match expr {
+            Expr::MethodCall(m) => {
+                let name = m.method.to_string();
+                if name.starts_with("par_") || name == "into_par_iter" {
+                    return true;
+                }
+                expr = &m.receiver;
+            }
+            Expr::Paren(p) => expr = &p.expr,
+            Expr::Reference(r) => expr = &r.expr,
+            _ => return false,
+        }
+    }
+}
+
+pub(crate) fn resolve_type_with(
+    resolver: &Resolver,
+    items: &FileItems,
+    ty: &Type,
+    self_ty: &Ty,
+) -> Ty {
+    match ty {
+        Type::Path(p) if p.qself.is_none() => {
+            if p.path.is_ident("Self") {
+                return self_ty.clone();
+            }
+            let Some(path) = resolver.resolve(&p.path) else {
+                return Ty::Unknown;
+            };
+            if let Some(alias) = items.aliases.get(&path) {
+                return alias.clone();
+            }
+            let args = match p.path.segments.last().map(|s| &s.arguments) {
+                Some(syn::PathArguments::AngleBracketed(generics)) => generics
+                    .args
+                    .iter()
+                    .filter_map(|arg| match arg {
+                        syn::GenericArgument::Type(t) => {
+                            Some(resolve_type_with(resolver, items, t, self_ty))
+                        }
+                        _ => None,
+                    })
+                    .collect(),
+                _ => Vec::new(),
+            };
+            Ty::Path(path, args)
+        }
+        Type::Reference(r) => resolve_type_with(resolver, items, &r.elem, self_ty),
+        Type::Paren(p) => resolve_type_with(resolver, items, &p.elem, self_ty),
+        Type::Group(g) => resolve_type_with(resolver, items, &g.elem, self_ty),
+        Type::Tuple(t) => Ty::Tuple(
+            t.elems
+                .iter()
+                .map(|e| resolve_type_with(resolver, items, e, self_ty))
+                .collect(),
+        ),
+        _ => Ty::Unknown,
+    }
+}
+
+/// Gathers struct fields, type aliases and statics, resolving their types in their module.
+fn collect_items(file: &syn::File) -> FileItems {
+    fn walk(
+        resolver: &mut Resolver,
+        items: &[Item],
+        out: &mut FileItems,
+        module_name: Option<&str>,
+    ) {
+        resolver.push_module(module_name, items);
+        let module_path = |resolver: &Resolver, ident: &syn::Ident| {
+            resolver
+                .resolve_segments(&[ident.to_string()])
+                .unwrap_or_else(|| ident.to_string())
+        };
+        // Aliases first, so fields may use them.
+        for item in items {
+            if let Item::Type(alias) = item {
+                let ty = resolve_type_with(resolver, out, &alias.ty, &Ty::Unknown);
+                out.aliases.insert(module_path(resolver, &alias.ident), ty);
+            }
+        }
+        for item in items {
+            match item {
+                Item::Struct(s) => {
+                    let self_ty = Ty::named(module_path(resolver, &s.ident));
+                    let fields = s
+                        .fields
+                        .iter()
+                        .enumerate()
+                        .map(|(i, field)| {
+                            let name = field
+                                .ident
+                                .as_ref()
+                                .map_or_else(|| i.to_string(), ToString::to_string);
+                            (name, resolve_type_with(resolver, out, &field.ty, &self_ty))
+                        })
+                        .collect();
+                    out.fields.insert(module_path(resolver, &s.ident), fields);
+                }
+                Item::Static(s) => {
+                    let ty = resolve_type_with(resolver, out, &s.ty, &Ty::Unknown);
+                    out.statics.insert(module_path(resolver, &s.ident), ty);
+                }
+                Item::Const(c) => {
+                    let ty = resolve_type_with(resolver, out, &c.ty, &Ty::Unknown);
+                    out.statics.insert(module_path(resolver, &c.ident), ty);
+                }
+                Item::Mod(m) => {
+                    if let Some((_, items)) = &m.content {
+                        walk(resolver, items, out, Some(&m.ident.to_string()));
+                    }
+                }
+                _ => {}
+            }
+        }
+        resolver.pop();
+    }
+    let mut out = FileItems::default();
+    walk(&mut Resolver::new(), &file.items, &mut out, None);
+    out
+}
+
+/// Locals handed to an offload entry point somewhere in a function body, so that
+/// `let work = || ..; spawn_blocking(work)` treats the closure as offloaded.
+fn offloaded_locals(resolver: &Resolver, block: &Block) -> HashSet<String> {
+    struct Finder<'r> {
+        resolver: &'r Resolver,
+        names: HashSet<String>,
+    }
+    impl Finder<'_> {
+        fn collect<'a>(&mut self, args: impl Iterator<Item = &'a Expr>) {
+            for arg in args {
+                if let Expr::Path(p) = arg {
+                    if let Some(ident) = p.path.get_ident() {
+                        self.names.insert(ident.to_string());
+                    }
+                }
+            }
+        }
+    }
+    impl<'ast> Visit<'ast> for Finder<'_> {
+        fn visit_item(&mut self, _: &'ast Item) {}
+        fn visit_expr_call(&mut self, call: &'ast ExprCall) {
+            if let Expr::Path(p) = &*call.func {
+                if self
+                    .resolver
+                    .resolve(&p.path)
+                    .is_some_and(|path| OFFLOAD_FNS.contains(&path.as_str()))
+                {
+                    self.collect(call.args.iter());
+                }
+            }
+            visit::visit_expr_call(self, call);
+        }
+        fn visit_expr_method_call(&mut self, call: &'ast ExprMethodCall) {
+            if OFFLOAD_METHOD_NAMES_FOR_LOCALS.contains(&call.method.to_string().as_str()) {
+                self.collect(call.args.iter());
+            }
+            visit::visit_expr_method_call(self, call);
+        }
+    }
+    let mut finder = Finder {
+        resolver,
+        names: HashSet::new(),
+    };
+    finder.visit_block(block);
+    finder.names
+}
+
+/// Finds the first `.await` that runs as part of the visited code: not inside a closure, an
+/// async block or a nested item, which run (if ever) as separate code.
+#[derive(Default)]
+struct AwaitFinder {
+    found: Option<Span>,
+}
+
+impl<'ast> Visit<'ast> for AwaitFinder {
+    fn visit_expr_await(&mut self, expr: &'ast syn::ExprAwait) {
+        if self.found.is_none() {
+            self.visit_expr(&expr.base);
+        }
+        if self.found.is_none() {
+            self.found = Some(expr.await_token.span());
+        }
+    }
+    fn visit_expr_closure(&mut self, _: &'ast ExprClosure) {}
+    fn visit_expr_async(&mut self, _: &'ast syn::ExprAsync) {}
+    fn visit_item(&mut self, _: &'ast Item) {}
+    fn visit_macro(&mut self, mac: &'ast syn::Macro) {
+        if self.found.is_none() {
+            let name = macro_name(mac);
+            if matches!(
+                name.as_str(),
+                "select" | "select_biased" | "join" | "try_join"
+            ) || macros::tokens_await(&mac.tokens)
+            {
+                self.found = Some(mac.span());
+            }
+        }
+    }
+}
+
+fn first_await_in_stmt(stmt: &Stmt) -> Option<Span> {
+    let mut finder = AwaitFinder::default();
+    finder.visit_stmt(stmt);
+    finder.found
+}
+
+fn first_await_in_expr(expr: &Expr) -> Option<Span> {
+    let mut finder = AwaitFinder::default();
+    finder.visit_expr(expr);
+    finder.found
+}
+
+fn first_await_in_block(block: &Block) -> Option<Span> {
+    let mut finder = AwaitFinder::default();
+    finder.visit_block(block);
+    finder.found
+}
+
+/// Whether a statement moves `name` away: `drop(name)`, or `name` passed by value to a call.
+fn moves_name(stmt: &Stmt, name: &str) -> bool {
+    struct MoveFinder<'n> {
+        name: &'n str,
+        found: bool,
+    }
+    impl MoveFinder<'_> {
+        fn check_args<'a>(&mut self, args: impl Iterator<Item = &'a Expr>) {
+            for arg in args {
+                if let Expr::Path(p) = arg {
+                    if p.path.is_ident(self.name) {
+                        self.found = true;
+                    }
+                }
+            }
+        }
+    }
+    impl<'ast> Visit<'ast> for MoveFinder<'_> {
+        fn visit_expr_call(&mut self, call: &'ast ExprCall) {
+            self.check_args(call.args.iter());
+            visit::visit_expr_call(self, call);
+        }
+        fn visit_expr_method_call(&mut self, call: &'ast ExprMethodCall) {
+            self.check_args(call.args.iter());
+            visit::visit_expr_method_call(self, call);
+        }
+        fn visit_item(&mut self, _: &'ast Item) {}
+    }
+    let mut finder = MoveFinder { name, found: false };
+    finder.visit_stmt(stmt);
+    finder.found
+}

@@ -1,0 +1,46 @@
+//! What a rule is, and the macro that declares one.
+
+use asyncwatch_diagnostics::Severity;
+
+/// A rule's metadata. The analyzer decides *where* a rule fires; this says what it is called,
+/// how loud it is by default and how it is documented.
+#[derive(Debug)]
+pub struct Rule {
+    /// The kebab-case name used in output, configuration and suppressions.
+    pub name: &'static str,
+    pub default_severity: Severity,
+    /// Pedantic rules exist but are only reported when selected explicitly.
+    pub enabled_by_default: bool,
+    /// One line for `asyncwatch rules`, lowercase without a trailing period.
+    pub summary: &'static str,
+    /// Markdown from the rule's doc comment: What it does / Why is this bad? / Example /
+    /// Use instead.
+    pub docs: &'static str,
+}
+
+/// Declares a rule from its doc comment and metadata, in the manner of clippy's
+/// `declare_clippy_lint!`: the doc comment *is* the rule's documentation.
+macro_rules! declare_rule {
+    (
+        $(#[doc = $doc:literal])*
+        $vis:vis static $ident:ident = {
+            name: $name:literal,
+            severity: $severity:ident,
+            default: $default:ident,
+            summary: $summary:literal $(,)?
+        }
+    ) => {
+        $(#[doc = $doc])*
+        $vis static $ident: $crate::rule::Rule = $crate::rule::Rule {
+            name: $name,
+            default_severity: asyncwatch_diagnostics::Severity::$severity,
+            enabled_by_default: declare_rule!(@default $default),
+            summary: $summary,
+            docs: concat!($($doc, "\n"),*),
+        };
+    };
+    (@default enabled) => { true };
+    (@default pedantic) => { false };
+}
+
+pub(crate) use declare_rule;

@@ -1,0 +1,165 @@
+use crate::catalog::{Blocking, Target};
+use crate::rule::declare_rule;
+
+declare_rule! {
+    /// ## What it does
+    /// Finds synchronous filesystem calls in async code: `std::fs` functions, `std::fs::File`
+    /// reads and writes (also through `BufReader`/`BufWriter`), `OpenOptions::open`, and path
+    /// queries such as `Path::exists`, `Path::metadata` and `Path::canonicalize`.
+    ///
+    /// ## Why is this bad?
+    /// Filesystem calls block the calling thread until the kernel answers. On a local SSD that
+    /// is usually fast, but a network filesystem, a cold cache, a full disk or a large file turn
+    /// it into milliseconds or seconds during which the worker runs no other task. There is no
+    /// non-blocking file I/O on most platforms, which is why `tokio::fs` runs these calls on the
+    /// blocking thread pool.
+    ///
+    /// ## Example
+    /// ```rust
+    /// async fn load() -> std::io::Result<String> {
+    ///     std::fs::read_to_string("config.toml")
+    /// }
+    /// ```
+    ///
+    /// ## Use instead
+    /// ```rust
+    /// async fn load() -> std::io::Result<String> {
+    ///     tokio::fs::read_to_string("config.toml").await
+    /// }
+    /// ```
+    pub static BLOCKING_FS = {
+        name: "blocking-fs",
+        severity: Warning,
+        default: enabled,
+        summary: "synchronous filesystem I/O in async code blocks the worker thread",
+    }
+}
+
+const WHY: &str = "it waits for the filesystem on the worker thread";
+const FS_INSTEAD: &str = "use the `tokio::fs` function of the same name with `.await`, or run the work in `tokio::task::spawn_blocking`";
+const FILE_INSTEAD: &str = "use `tokio::fs::File` with `tokio::io::AsyncReadExt`/`AsyncWriteExt`, or run the work in `tokio::task::spawn_blocking`";
+const PATH_INSTEAD: &str = "use `tokio::fs::metadata(path).await` / `tokio::fs::try_exists(path).await`, or run the check in `tokio::task::spawn_blocking`";
+
+macro_rules! std_fs {
+    ($($name:literal),* $(,)?) => {
+        [$(Blocking::func(concat!("std::fs::", $name), WHY, FS_INSTEAD)),*]
+    };
+}
+
+const STD_FS: [Blocking; 21] = std_fs![
+    "read",
+    "read_to_string",
+    "write",
+    "copy",
+    "create_dir",
+    "create_dir_all",
+    "remove_file",
+    "remove_dir",
+    "remove_dir_all",
+    "rename",
+    "metadata",
+    "symlink_metadata",
+    "read_dir",
+    "read_link",
+    "canonicalize",
+    "hard_link",
+    "set_permissions",
+    "exists",
+    "soft_link",
+    "File::open",
+    "File::create",
+];
+
+const STD_FILE: [Blocking; 13] = {
+    const fn file(method: &'static str) -> Blocking {
+        Blocking::method("std::fs::File", method, WHY, FILE_INSTEAD)
+    }
+    [
+        file("read"),
+        file("read_exact"),
+        file("read_to_end"),
+        file("read_to_string"),
+        file("write"),
+        file("write_all"),
+        file("sync_all"),
+        file("sync_data"),
+        file("set_len"),
+        file("metadata"),
+        file("set_permissions"),
+        file("seek"),
+        file("read_at"),
+    ]
+};
+
+const PATH_QUERIES: [Blocking; 11] = {
+    const fn query(method: &'static str) -> Blocking {
+        Blocking {
+            target: Target::PathQuery(method),
+            why: WHY,
+            instead: PATH_INSTEAD,
+        }
+    }
+    [
+        query("exists"),
+        query("try_exists"),
+        query("is_file"),
+        query("is_dir"),
+        query("is_symlink"),
+        query("metadata"),
+        query("symlink_metadata"),
+        query("canonicalize"),
+        query("read_dir"),
+        query("read_link"),
+        query("read_to_string"),
+    ]
+};
+
+const OTHER: [Blocking; 9] = [
+    Blocking::method(
+        "std::fs::OpenOptions",
+        "open",
+        WHY,
+        "use `tokio::fs::OpenOptions::open(..).await`",
+    ),
+    Blocking::func("std::fs::File::create_new", WHY, FS_INSTEAD),
+    Blocking::method(
+        "std::fs::DirEntry",
+        "metadata",
+        WHY,
+        "use `tokio::fs::DirEntry::metadata(..).await`",
+    ),
+    Blocking::method(
+        "std::fs::DirEntry",
+        "file_type",
+        WHY,
+        "use `tokio::fs::DirEntry::file_type(..).await`",
+    ),
+    Blocking::method(
+        "std::fs::ReadDir",
+        "next",
+        WHY,
+        "use `tokio::fs::read_dir(..).await` and `next_entry().await`",
+    ),
+    Blocking::func(
+        "tempfile::tempfile",
+        WHY,
+        "create the file in `tokio::task::spawn_blocking`",
+    ),
+    Blocking::func(
+        "tempfile::NamedTempFile::new",
+        WHY,
+        "create the file in `tokio::task::spawn_blocking`",
+    ),
+    Blocking::func(
+        "tempfile::tempdir",
+        WHY,
+        "create the directory in `tokio::task::spawn_blocking`",
+    ),
+    Blocking::func(
+        "tempfile::TempDir::new",
+        WHY,
+        "create the directory in `tokio::task::spawn_blocking`",
+    ),
+];
+
+pub(crate) const CATALOG: &[&[Blocking]] = &[&STD_FS, &STD_FILE, &PATH_QUERIES, &OTHER];

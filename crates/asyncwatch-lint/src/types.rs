@@ -1,0 +1,710 @@
+//! A deliberately small type model: enough to know that `rx` is a
+//! `std::sync::mpsc::Receiver`, that `m.lock().unwrap()` is a `std::sync::MutexGuard`, and that
+//! `Arc<Mutex<Receiver<T>>>` reaches a receiver through two derefs. Anything it cannot follow is
+//! [`Ty::Unknown`], and unknown receivers are never reported by type.
+
+use std::collections::HashMap;
+use std::sync::OnceLock;
+
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub(crate) enum Ty {
+    /// A named type by canonical path, with its generic arguments.
+    Path(String, Vec<Ty>),
+    Tuple(Vec<Ty>),
+    #[default]
+    Unknown,
+}
+
+impl Ty {
+    pub(crate) fn named(path: impl Into<String>) -> Ty {
+        Ty::Path(path.into(), Vec::new())
+    }
+
+    pub(crate) fn path(&self) -> Option<&str> {
+        match self {
+            Ty::Path(path, _) => Some(path),
+            _ => None,
+        }
+    }
+
+    pub(crate) fn is_known(&self) -> bool {
+        !matches!(self, Ty::Unknown)
+    }
+
+    fn arg(&self, index: usize) -> Ty {
+        match self {
+            Ty::Path(_, args) => args.get(index).cloned().unwrap_or_default(),
+            _ => Ty::Unknown,
+        }
+    }
+
+    /// The value a `?`, `.unwrap()` or `.expect(..)` yields: the `Ok`/`Some` type of a
+    /// result-like type, and the type itself otherwise (so a constructor whose `Result` we did
+    /// not model still flows through `?`).
+    pub(crate) fn unwrapped(&self) -> Ty {
+        match self {
+            Ty::Path(path, args) if is_result_like(path) => {
+                args.first().cloned().unwrap_or_default()
+            }
+            other => other.clone(),
+        }
+    }
+
+    /// The type a method call may auto-deref to, if this is a smart pointer or guard.
+    pub(crate) fn deref(&self) -> Option<Ty> {
+        match self {
+            Ty::Path(path, args) if DEREF_WRAPPERS.contains(&path.as_str()) => {
+                args.first().cloned()
+            }
+            _ => None,
+        }
+    }
+
+    /// Walks the auto-deref chain: the type itself, then what it derefs to, and so on.
+    pub(crate) fn deref_chain(&self) -> impl Iterator<Item = Ty> {
+        let mut next = Some(self.clone());
+        let mut depth = 0;
+        std::iter::from_fn(move || {
+            let current = next.take()?;
+            depth += 1;
+            // Bounded so a self-referential type alias cannot loop.
+            if depth < 8 {
+                next = current.deref();
+            }
+            Some(current)
+        })
+    }
+
+    pub(crate) fn is_lock_guard(&self) -> bool {
+        self.path().is_some_and(|p| LOCK_GUARDS.contains(&p))
+    }
+}
+
+fn is_result_like(path: &str) -> bool {
+    let last = path.rsplit("::").next().unwrap_or(path);
+    last.ends_with("Result") || last == "Option"
+}
+
+const DEREF_WRAPPERS: &[&str] = &[
+    "std::sync::Arc",
+    "std::rc::Rc",
+    "std::boxed::Box",
+    "std::pin::Pin",
+    "std::mem::ManuallyDrop",
+    "std::sync::LazyLock",
+    "std::cell::LazyCell",
+    "once_cell::sync::Lazy",
+    "once_cell::unsync::Lazy",
+    "lazy_static::Lazy",
+    "std::sync::MutexGuard",
+    "std::sync::RwLockReadGuard",
+    "std::sync::RwLockWriteGuard",
+    "parking_lot::MutexGuard",
+    "parking_lot::RwLockReadGuard",
+    "parking_lot::RwLockWriteGuard",
+    "parking_lot::FairMutexGuard",
+    "std::io::BufReader",
+    "std::io::BufWriter",
+    "std::io::LineWriter",
+    "r2d2::PooledConnection",
+];
+
+pub(crate) const LOCK_GUARDS: &[&str] = &[
+    "std::sync::MutexGuard",
+    "std::sync::RwLockReadGuard",
+    "std::sync::RwLockWriteGuard",
+    "parking_lot::MutexGuard",
+    "parking_lot::RwLockReadGuard",
+    "parking_lot::RwLockWriteGuard",
+    "parking_lot::FairMutexGuard",
+];
+
+/// Paths that name the same item as a canonical one. Applied to every resolved path, so the
+/// catalog only lists canonical spellings.
+const ALIASES: &[(&str, &str)] = &[
+    ("core::", "std::"),
+    ("alloc::", "std::"),
+    ("crossbeam::channel::", "crossbeam_channel::"),
+    ("crossbeam::sync::", "crossbeam_utils::sync::"),
+    ("crossbeam_utils::sync::", "crossbeam_utils::sync::"),
+    ("futures_executor::", "futures::executor::"),
+    ("futures::executor::", "futures::executor::"),
+    ("std::sync::mpmc::", "std::sync::mpsc::"),
+    ("std::sync::poison::", "std::sync::"),
+    ("std::sync::nonpoison::", "std::sync::"),
+    ("std::sync::mpsc::SendError", "std::sync::mpsc::SendError"),
+    ("std::io::stdio::", "std::io::"),
+    ("std::fs::file::", "std::fs::"),
+    ("std::net::tcp::", "std::net::"),
+    ("std::net::udp::", "std::net::"),
+    ("std::os::unix::net::stream::", "std::os::unix::net::"),
+    ("tokio::runtime::handle::", "tokio::runtime::"),
+    ("parking_lot::lock_api::", "parking_lot::"),
+    ("lock_api::", "parking_lot::"),
+    ("diesel::pg::PgConnection", "diesel::PgConnection"),
+    (
+        "diesel::sqlite::SqliteConnection",
+        "diesel::SqliteConnection",
+    ),
+    ("diesel::mysql::MysqlConnection", "diesel::MysqlConnection"),
+    ("diesel::prelude::", "diesel::"),
+    ("diesel::r2d2::", "r2d2::"),
+    ("r2d2_postgres::r2d2::", "r2d2::"),
+    ("argon2::password_hash::", "argon2::"),
+    ("scrypt::password_hash::", "scrypt::"),
+    ("pbkdf2::password_hash::", "pbkdf2::"),
+    ("postgres::client::", "postgres::"),
+    ("redis::aio::", "redis::aio::"),
+    ("std::prelude::rust_2021::", "std::"),
+];
+
+/// Rewrites an alias spelling (`core::time`, `crossbeam::channel`) to the canonical one.
+pub(crate) fn canonical(path: String) -> String {
+    for (from, to) in ALIASES {
+        if let Some(rest) = path.strip_prefix(from) {
+            if from == to {
+                return path;
+            }
+            return format!("{to}{rest}");
+        }
+    }
+    path
+}
+
+/// What calling a function or method returns, for the paths whose return type is not simply
+/// the type they are called on. `Self` is the receiver's type, `$0` its first generic argument,
+/// `$a0` the type of the call's first argument.
+const RETURNS: &[(&str, &str)] = &[
+    ("std::fs::File::open", "std::io::Result<std::fs::File>"),
+    ("std::fs::File::create", "std::io::Result<std::fs::File>"),
+    (
+        "std::fs::File::create_new",
+        "std::io::Result<std::fs::File>",
+    ),
+    ("std::fs::File::options", "std::fs::OpenOptions"),
+    ("std::fs::File::try_clone", "std::io::Result<std::fs::File>"),
+    (
+        "std::fs::OpenOptions::open",
+        "std::io::Result<std::fs::File>",
+    ),
+    ("std::fs::read_dir", "std::io::Result<std::fs::ReadDir>"),
+    ("std::io::stdin", "std::io::Stdin"),
+    ("std::io::Stdin::lock", "std::io::StdinLock"),
+    (
+        "std::sync::mpsc::channel",
+        "(std::sync::mpsc::Sender<$a0>, std::sync::mpsc::Receiver<$a0>)",
+    ),
+    (
+        "std::sync::mpsc::sync_channel",
+        "(std::sync::mpsc::SyncSender<$a0>, std::sync::mpsc::Receiver<$a0>)",
+    ),
+    (
+        "crossbeam_channel::unbounded",
+        "(crossbeam_channel::Sender<$a0>, crossbeam_channel::Receiver<$a0>)",
+    ),
+    (
+        "crossbeam_channel::bounded",
+        "(crossbeam_channel::Sender<$a0>, crossbeam_channel::Receiver<$a0>)",
+    ),
+    (
+        "flume::unbounded",
+        "(flume::Sender<$a0>, flume::Receiver<$a0>)",
+    ),
+    (
+        "flume::bounded",
+        "(flume::Sender<$a0>, flume::Receiver<$a0>)",
+    ),
+    ("std::sync::Arc::new", "std::sync::Arc<$a0>"),
+    ("std::sync::Arc::clone", "$a0"),
+    ("std::rc::Rc::new", "std::rc::Rc<$a0>"),
+    ("std::boxed::Box::new", "std::boxed::Box<$a0>"),
+    ("std::sync::Mutex::new", "std::sync::Mutex<$a0>"),
+    ("std::sync::RwLock::new", "std::sync::RwLock<$a0>"),
+    ("parking_lot::Mutex::new", "parking_lot::Mutex<$a0>"),
+    ("parking_lot::RwLock::new", "parking_lot::RwLock<$a0>"),
+    ("parking_lot::const_mutex", "parking_lot::Mutex<$a0>"),
+    ("std::io::BufReader::new", "std::io::BufReader<$a0>"),
+    (
+        "std::io::BufReader::with_capacity",
+        "std::io::BufReader<$a1>",
+    ),
+    ("std::io::BufWriter::new", "std::io::BufWriter<$a0>"),
+    ("std::io::LineWriter::new", "std::io::LineWriter<$a0>"),
+    (
+        "std::sync::Mutex::lock",
+        "std::sync::LockResult<std::sync::MutexGuard<$0>>",
+    ),
+    (
+        "std::sync::Mutex::try_lock",
+        "std::sync::TryLockResult<std::sync::MutexGuard<$0>>",
+    ),
+    (
+        "std::sync::RwLock::read",
+        "std::sync::LockResult<std::sync::RwLockReadGuard<$0>>",
+    ),
+    (
+        "std::sync::RwLock::write",
+        "std::sync::LockResult<std::sync::RwLockWriteGuard<$0>>",
+    ),
+    (
+        "std::sync::RwLock::try_read",
+        "std::sync::TryLockResult<std::sync::RwLockReadGuard<$0>>",
+    ),
+    (
+        "std::sync::RwLock::try_write",
+        "std::sync::TryLockResult<std::sync::RwLockWriteGuard<$0>>",
+    ),
+    ("parking_lot::Mutex::lock", "parking_lot::MutexGuard<$0>"),
+    (
+        "parking_lot::Mutex::try_lock",
+        "std::option::Option<parking_lot::MutexGuard<$0>>",
+    ),
+    (
+        "parking_lot::FairMutex::lock",
+        "parking_lot::FairMutexGuard<$0>",
+    ),
+    (
+        "parking_lot::RwLock::read",
+        "parking_lot::RwLockReadGuard<$0>",
+    ),
+    (
+        "parking_lot::RwLock::write",
+        "parking_lot::RwLockWriteGuard<$0>",
+    ),
+    ("std::thread::spawn", "std::thread::JoinHandle"),
+    (
+        "std::thread::Builder::spawn",
+        "std::io::Result<std::thread::JoinHandle>",
+    ),
+    ("std::thread::Builder::name", "std::thread::Builder"),
+    ("std::thread::Builder::stack_size", "std::thread::Builder"),
+    ("std::thread::Scope::spawn", "std::thread::ScopedJoinHandle"),
+    (
+        "std::process::Command::spawn",
+        "std::io::Result<std::process::Child>",
+    ),
+    (
+        "std::net::TcpListener::accept",
+        "std::io::Result<(std::net::TcpStream, std::net::SocketAddr)>",
+    ),
+    (
+        "std::net::TcpStream::try_clone",
+        "std::io::Result<std::net::TcpStream>",
+    ),
+    (
+        "std::os::unix::net::UnixListener::accept",
+        "std::io::Result<(std::os::unix::net::UnixStream, std::os::unix::net::SocketAddr)>",
+    ),
+    (
+        "tokio::runtime::Runtime::new",
+        "std::io::Result<tokio::runtime::Runtime>",
+    ),
+    ("tokio::runtime::Runtime::handle", "tokio::runtime::Handle"),
+    ("tokio::runtime::Handle::current", "tokio::runtime::Handle"),
+    (
+        "tokio::runtime::Handle::try_current",
+        "std::result::Result<tokio::runtime::Handle>",
+    ),
+    (
+        "tokio::runtime::Builder::new_multi_thread",
+        "tokio::runtime::Builder",
+    ),
+    (
+        "tokio::runtime::Builder::new_current_thread",
+        "tokio::runtime::Builder",
+    ),
+    (
+        "tokio::runtime::Builder::build",
+        "std::io::Result<tokio::runtime::Runtime>",
+    ),
+    (
+        "reqwest::blocking::Client::builder",
+        "reqwest::blocking::ClientBuilder",
+    ),
+    (
+        "reqwest::blocking::ClientBuilder::build",
+        "reqwest::Result<reqwest::blocking::Client>",
+    ),
+    (
+        "reqwest::blocking::get",
+        "reqwest::Result<reqwest::blocking::Response>",
+    ),
+    (
+        "reqwest::blocking::RequestBuilder::send",
+        "reqwest::Result<reqwest::blocking::Response>",
+    ),
+    ("ureq::get", "ureq::Request"),
+    ("ureq::post", "ureq::Request"),
+    ("ureq::put", "ureq::Request"),
+    ("ureq::delete", "ureq::Request"),
+    ("ureq::patch", "ureq::Request"),
+    ("ureq::head", "ureq::Request"),
+    ("ureq::request", "ureq::Request"),
+    ("ureq::agent", "ureq::Agent"),
+    ("ureq::AgentBuilder::build", "ureq::Agent"),
+    ("ureq::Request::call", "std::result::Result<ureq::Response>"),
+    ("attohttpc::get", "attohttpc::RequestBuilder"),
+    ("attohttpc::post", "attohttpc::RequestBuilder"),
+    ("attohttpc::put", "attohttpc::RequestBuilder"),
+    ("attohttpc::delete", "attohttpc::RequestBuilder"),
+    ("attohttpc::patch", "attohttpc::RequestBuilder"),
+    ("attohttpc::head", "attohttpc::RequestBuilder"),
+    (
+        "rusqlite::Connection::open_in_memory",
+        "rusqlite::Result<rusqlite::Connection>",
+    ),
+    (
+        "rusqlite::Connection::prepare",
+        "rusqlite::Result<rusqlite::Statement>",
+    ),
+    (
+        "rusqlite::Connection::prepare_cached",
+        "rusqlite::Result<rusqlite::Statement>",
+    ),
+    (
+        "rusqlite::Connection::transaction",
+        "rusqlite::Result<rusqlite::Transaction>",
+    ),
+    (
+        "postgres::Client::transaction",
+        "std::result::Result<postgres::Transaction>",
+    ),
+    ("mysql::Pool::get_conn", "mysql::Result<mysql::PooledConn>"),
+    ("redis::Client::open", "redis::RedisResult<redis::Client>"),
+    (
+        "redis::Client::get_connection",
+        "redis::RedisResult<redis::Connection>",
+    ),
+    (
+        "redis::Client::get_connection_with_timeout",
+        "redis::RedisResult<redis::Connection>",
+    ),
+    (
+        "r2d2::Pool::get",
+        "std::result::Result<r2d2::PooledConnection<$0>>",
+    ),
+    ("r2d2::Pool::builder", "r2d2::Builder<$0>"),
+    (
+        "r2d2::Builder::build",
+        "std::result::Result<r2d2::Pool<$0>>",
+    ),
+    (
+        "diesel::PgConnection::establish",
+        "diesel::ConnectionResult<diesel::PgConnection>",
+    ),
+    (
+        "diesel::SqliteConnection::establish",
+        "diesel::ConnectionResult<diesel::SqliteConnection>",
+    ),
+    (
+        "diesel::MysqlConnection::establish",
+        "diesel::ConnectionResult<diesel::MysqlConnection>",
+    ),
+    ("argon2::Argon2::default", "argon2::Argon2"),
+    ("argon2::Argon2::new", "argon2::Argon2"),
+    (
+        "futures::executor::LocalPool::new",
+        "futures::executor::LocalPool",
+    ),
+];
+
+/// Builder methods that return the builder they are called on.
+const SELF_RETURNING: &[(&str, &[&str])] = &[
+    (
+        "std::process::Command",
+        &[
+            "arg",
+            "args",
+            "env",
+            "envs",
+            "env_remove",
+            "env_clear",
+            "current_dir",
+            "stdin",
+            "stdout",
+            "stderr",
+            "uid",
+            "gid",
+            "process_group",
+        ],
+    ),
+    (
+        "std::fs::OpenOptions",
+        &[
+            "read",
+            "write",
+            "append",
+            "truncate",
+            "create",
+            "create_new",
+            "mode",
+            "custom_flags",
+        ],
+    ),
+    (
+        "tokio::runtime::Builder",
+        &[
+            "enable_all",
+            "enable_io",
+            "enable_time",
+            "worker_threads",
+            "thread_name",
+            "thread_stack_size",
+            "max_blocking_threads",
+            "event_interval",
+            "global_queue_interval",
+            "start_paused",
+        ],
+    ),
+    (
+        "reqwest::blocking::ClientBuilder",
+        &[
+            "timeout",
+            "connect_timeout",
+            "user_agent",
+            "default_headers",
+            "redirect",
+            "proxy",
+            "no_proxy",
+            "danger_accept_invalid_certs",
+            "gzip",
+            "pool_max_idle_per_host",
+        ],
+    ),
+    (
+        "reqwest::blocking::RequestBuilder",
+        &[
+            "header",
+            "headers",
+            "body",
+            "json",
+            "form",
+            "query",
+            "timeout",
+            "basic_auth",
+            "bearer_auth",
+            "multipart",
+        ],
+    ),
+    ("ureq::Request", &["set", "query", "timeout", "query_pairs"]),
+    (
+        "ureq::AgentBuilder",
+        &[
+            "timeout",
+            "timeout_read",
+            "timeout_write",
+            "timeout_connect",
+            "user_agent",
+            "proxy",
+            "redirects",
+            "max_idle_connections",
+        ],
+    ),
+    (
+        "attohttpc::RequestBuilder",
+        &[
+            "header",
+            "param",
+            "params",
+            "json",
+            "text",
+            "bytes",
+            "timeout",
+            "read_timeout",
+            "connect_timeout",
+            "basic_auth",
+            "bearer_auth",
+            "form",
+        ],
+    ),
+    (
+        "r2d2::Builder",
+        &[
+            "max_size",
+            "min_idle",
+            "connection_timeout",
+            "idle_timeout",
+            "max_lifetime",
+            "test_on_check_out",
+        ],
+    ),
+];
+
+/// Methods whose result is the receiver's type whatever it is.
+const CLONING: &[&str] = &["clone", "to_owned", "by_ref"];
+
+/// Methods on `reqwest::blocking::Client` and `ureq::Agent` that start a request.
+const REQUEST_STARTERS: &[(&str, &str, &[&str])] = &[
+    (
+        "reqwest::blocking::Client",
+        "reqwest::blocking::RequestBuilder",
+        &["get", "post", "put", "patch", "delete", "head", "request"],
+    ),
+    (
+        "ureq::Agent",
+        "ureq::Request",
+        &["get", "post", "put", "patch", "delete", "head", "request"],
+    ),
+    (
+        "attohttpc::Session",
+        "attohttpc::RequestBuilder",
+        &["get", "post", "put", "patch", "delete", "head"],
+    ),
+];
+
+struct Facts {
+    returns: HashMap<String, Ty>,
+}
+
+fn facts() -> &'static Facts {
+    static FACTS: OnceLock<Facts> = OnceLock::new();
+    FACTS.get_or_init(|| {
+        let mut returns: HashMap<String, Ty> = RETURNS
+            .iter()
+            .map(|(path, spec)| ((*path).to_owned(), parse_spec(spec)))
+            .collect();
+        for (ty, methods) in SELF_RETURNING {
+            for method in *methods {
+                returns.insert(format!("{ty}::{method}"), Ty::named("Self"));
+            }
+        }
+        for (ty, returned, methods) in REQUEST_STARTERS {
+            for method in *methods {
+                returns.insert(format!("{ty}::{method}"), Ty::named(*returned));
+            }
+        }
+        Facts { returns }
+    })
+}
+
+/// Parses the tiny type language of [`RETURNS`]: `a::b<T, U>`, `(A, B)`.
+fn parse_spec(spec: &str) -> Ty {
+    fn parse(input: &mut &str) -> Ty {
+        *input = input.trim_start();
+        if let Some(rest) = input.strip_prefix('(') {
+            *input = rest;
+            let mut items = Vec::new();
+            loop {
+                *input = input.trim_start();
+                if let Some(rest) = input.strip_prefix(')') {
+                    *input = rest;
+                    return Ty::Tuple(items);
+                }
+                items.push(parse(input));
+                *input = input.trim_start();
+                if let Some(rest) = input.strip_prefix(',') {
+                    *input = rest;
+                }
+            }
+        }
+        let end = input.find(['<', '>', ',', ')']).unwrap_or(input.len());
+        let path = input[..end].trim().to_owned();
+        *input = &input[end..];
+        let mut args = Vec::new();
+        if let Some(rest) = input.strip_prefix('<') {
+            *input = rest;
+            loop {
+                args.push(parse(input));
+                *input = input.trim_start();
+                if let Some(rest) = input.strip_prefix(',') {
+                    *input = rest;
+                    continue;
+                }
+                if let Some(rest) = input.strip_prefix('>') {
+                    *input = rest;
+                }
+                break;
+            }
+        }
+        Ty::Path(path, args)
+    }
+    let mut input = spec;
+    parse(&mut input)
+}
+
+/// Fills in `Self`, `$0` and `$aN` placeholders of a return spec.
+fn instantiate(spec: &Ty, receiver: &Ty, call_args: &[Ty]) -> Ty {
+    match spec {
+        Ty::Path(path, args) => match path.as_str() {
+            "Self" => receiver.clone(),
+            "$0" => receiver.arg(0),
+            p if p.starts_with("$a") => {
+                let index: usize = p[2..].parse().unwrap_or(usize::MAX);
+                call_args.get(index).cloned().unwrap_or_default()
+            }
+            _ => Ty::Path(
+                path.clone(),
+                args.iter()
+                    .map(|a| instantiate(a, receiver, call_args))
+                    .collect(),
+            ),
+        },
+        Ty::Tuple(items) => Ty::Tuple(
+            items
+                .iter()
+                .map(|a| instantiate(a, receiver, call_args))
+                .collect(),
+        ),
+        Ty::Unknown => Ty::Unknown,
+    }
+}
+
+/// The type returned by calling the associated function `path` (already canonical).
+/// `call_args` is asked only when the return type depends on an argument, so callers can
+/// pass inference lazily.
+pub(crate) fn fn_return(path: &str, call_args: &dyn Fn() -> Vec<Ty>) -> Ty {
+    if let Some(spec) = facts().returns.get(path) {
+        return instantiate(spec, &Ty::Unknown, &call_args());
+    }
+    // `Type::new(..)`, `Type::open(..)` and friends on a type the catalog knows build that
+    // type; `?` then looks through a `Result` we did not model.
+    if let Some((ty, function)) = path.rsplit_once("::") {
+        let constructor = matches!(
+            function,
+            "new" | "default" | "open" | "connect" | "bind" | "builder" | "create"
+        ) || function.starts_with("new_")
+            || function.starts_with("with_")
+            || function.starts_with("open_")
+            || function.starts_with("connect_")
+            || function.starts_with("from");
+        if constructor && crate::catalog::Catalog::get().knows(ty) && starts_uppercase(ty) {
+            return Ty::named(ty);
+        }
+    }
+    Ty::Unknown
+}
+
+fn starts_uppercase(path: &str) -> bool {
+    path.rsplit("::")
+        .next()
+        .and_then(|s| s.chars().next())
+        .is_some_and(char::is_uppercase)
+}
+
+/// The type returned by `receiver.method(args)`, following auto-deref.
+pub(crate) fn method_return(receiver: &Ty, method: &str, call_args: &dyn Fn() -> Vec<Ty>) -> Ty {
+    if CLONING.contains(&method) {
+        return receiver.clone();
+    }
+    if matches!(
+        method,
+        "unwrap"
+            | "expect"
+            | "unwrap_or_default"
+            | "unwrap_or_else"
+            | "unwrap_unchecked"
+            | "ok"
+            | "into_inner"
+    ) {
+        // `into_inner` on a poisoned-lock error or a `Result` both yield the payload.
+        return receiver.unwrapped();
+    }
+    for ty in receiver.deref_chain() {
+        if let Ty::Path(path, _) = &ty {
+            if let Some(spec) = facts().returns.get(&format!("{path}::{method}")) {
+                return instantiate(spec, &ty, &call_args());
+            }
+        }
+    }
+    Ty::Unknown
+}

@@ -1,0 +1,216 @@
+//! The `asyncwatch` command line: thin glue over the analyzer and the runtime supervisor.
+//!
+//! Exit codes: 0 when clean, 1 when there are findings (or files that could not be
+//! analyzed), 2 on usage and I/O errors.
+
+mod cmd_run;
+
+use std::io::{IsTerminal, Write};
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use anyhow::Context as _;
+use asyncwatch_diagnostics::{render_human, render_json, SourceCache};
+use asyncwatch_lint::{rules, Settings};
+use clap::{Parser, Subcommand, ValueEnum};
+
+const EXIT_FINDINGS: u8 = 1;
+const EXIT_ERROR: u8 = 2;
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "asyncwatch",
+    version,
+    about = "Finds code that blocks an async runtime",
+    propagate_version = true
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Report blocking calls in async code (static analysis; nothing is compiled or run).
+    Lint(LintArgs),
+    /// List the rules.
+    Rules(RulesArgs),
+    /// Print a rule's documentation.
+    Explain {
+        /// The rule's name, e.g. `blocking-sleep`.
+        rule: String,
+    },
+    /// Run a command with the runtime watchdog switched on and report stalls.
+    Run(cmd_run::RunArgs),
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+enum Format {
+    Human,
+    Json,
+}
+
+#[derive(Debug, clap::Args)]
+struct LintArgs {
+    /// Files or directories to lint (directories are walked respecting .gitignore).
+    #[arg(default_value = ".")]
+    paths: Vec<PathBuf>,
+    #[arg(long, value_enum, default_value_t = Format::Human)]
+    format: Format,
+    /// Run only these rules (comma-separated; `all` includes pedantic rules).
+    #[arg(long, value_delimiter = ',')]
+    select: Vec<String>,
+    /// Also run these rules, e.g. the pedantic `std-mutex-lock`.
+    #[arg(long, value_delimiter = ',')]
+    enable: Vec<String>,
+    /// Do not run these rules.
+    #[arg(long, value_delimiter = ',')]
+    ignore: Vec<String>,
+    /// Color the human output: auto, always or never.
+    #[arg(long, default_value = "auto")]
+    color: ColorChoice,
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+enum ColorChoice {
+    Auto,
+    Always,
+    Never,
+}
+
+#[derive(Debug, clap::Args)]
+struct RulesArgs {
+    #[arg(long, value_enum, default_value_t = Format::Human)]
+    format: Format,
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    match run(cli) {
+        Ok(code) => code,
+        Err(error) => {
+            if is_broken_pipe(&error) {
+                return ExitCode::SUCCESS;
+            }
+            eprintln!("error: {error}");
+            for cause in error.chain().skip(1) {
+                eprintln!("  caused by: {cause}");
+            }
+            ExitCode::from(EXIT_ERROR)
+        }
+    }
+}
+
+fn is_broken_pipe(error: &anyhow::Error) -> bool {
+    error.chain().any(|cause| {
+        cause
+            .downcast_ref::<std::io::Error>()
+            .is_some_and(|e| e.kind() == std::io::ErrorKind::BrokenPipe)
+    })
+}
+
+fn run(cli: Cli) -> anyhow::Result<ExitCode> {
+    match cli.command {
+        Command::Lint(args) => lint(args),
+        Command::Rules(args) => list_rules(args.format),
+        Command::Explain { rule } => explain(&rule),
+        Command::Run(args) => cmd_run::execute(args),
+    }
+}
+
+fn lint(args: LintArgs) -> anyhow::Result<ExitCode> {
+    let mut settings = Settings::default();
+    if !args.select.is_empty() {
+        settings.select_only(args.select.iter().map(String::as_str))?;
+    }
+    for name in &args.enable {
+        settings.enable(name)?;
+    }
+    for name in &args.ignore {
+        settings.disable(name)?;
+    }
+    let report = asyncwatch_lint::lint_paths(&args.paths, &settings)?;
+    let output = match args.format {
+        Format::Json => render_json(&report, env!("CARGO_PKG_VERSION")),
+        Format::Human => {
+            let color = match args.color {
+                ColorChoice::Always => true,
+                ColorChoice::Never => false,
+                ColorChoice::Auto => {
+                    std::io::stdout().is_terminal() && std::env::var_os("NO_COLOR").is_none()
+                }
+            };
+            render_human(&report, &mut SourceCache::new(), color)
+        }
+    };
+    write_stdout(&output)?;
+    let clean = report.diagnostics.is_empty() && report.errors.is_empty();
+    Ok(if clean {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(EXIT_FINDINGS)
+    })
+}
+
+fn list_rules(format: Format) -> anyhow::Result<ExitCode> {
+    let output = match format {
+        Format::Json => {
+            let rules: Vec<_> = rules::all()
+                .map(|rule| {
+                    serde_json::json!({
+                        "name": rule.name,
+                        "severity": rule.default_severity.as_str(),
+                        "enabled_by_default": rule.enabled_by_default,
+                        "summary": rule.summary,
+                    })
+                })
+                .collect();
+            format!("{}\n", serde_json::to_string_pretty(&rules)?)
+        }
+        Format::Human => {
+            let width = rules::all().map(|r| r.name.len()).max().unwrap_or(0);
+            let mut out = String::new();
+            for rule in rules::all() {
+                let flag = if rule.enabled_by_default {
+                    ""
+                } else {
+                    " (pedantic, off by default)"
+                };
+                out.push_str(&format!(
+                    "{:width$}  {:7}  {}{flag}\n",
+                    rule.name,
+                    rule.default_severity.as_str(),
+                    rule.summary
+                ));
+            }
+            out
+        }
+    };
+    write_stdout(&output)?;
+    Ok(ExitCode::SUCCESS)
+}
+
+fn explain(name: &str) -> anyhow::Result<ExitCode> {
+    let rule = rules::by_name(name).ok_or_else(|| asyncwatch_lint::UnknownRule(name.to_owned()))?;
+    let output = format!("# {}\n\n{}", rule.name, rules_docs_body(rule));
+    write_stdout(&output)?;
+    Ok(ExitCode::SUCCESS)
+}
+
+fn rules_docs_body(rule: &asyncwatch_lint::Rule) -> String {
+    rule.docs
+        .lines()
+        .map(|line| line.strip_prefix(' ').unwrap_or(line))
+        .collect::<Vec<_>>()
+        .join("\n")
+        + "\n"
+}
+
+fn write_stdout(text: &str) -> anyhow::Result<()> {
+    let mut stdout = std::io::stdout().lock();
+    stdout
+        .write_all(text.as_bytes())
+        .context("cannot write to stdout")?;
+    stdout.flush().context("cannot write to stdout")?;
+    Ok(())
+}
