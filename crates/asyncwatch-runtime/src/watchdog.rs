@@ -33,9 +33,8 @@ impl Mode {
 
 pub(crate) const PRECISE_MODE_HINT: &str = "asyncwatch: worker mode: stalls are timed per worker, not per task poll; for precise mode build with `--cfg tokio_unstable` (add `[build] rustflags = [\"--cfg\", \"tokio_unstable\"]` to .cargo/config.toml)";
 
-/// Worker mode only reports a busy worker once this many consecutive samples agree on the
-/// blocking site: a worker running many short polls back to back shows different sites.
-const WORKER_MODE_AGREEING_SAMPLES: u32 = 2;
+/// Worker mode reports a busy worker once two consecutive samples agree on the blocking site:
+/// a worker running many short polls back to back shows different sites.
 const WORKER_MODE_MAX_SAMPLES: u32 = 8;
 
 type Key = (usize, u64, u64);
@@ -396,7 +395,6 @@ impl Reporter {
                 self.worker_sites.insert(facts.key, site);
                 return;
             }
-            let _ = WORKER_MODE_AGREEING_SAMPLES;
             self.worker_sites.remove(&facts.key);
         }
         let stall = Stall {
@@ -418,6 +416,9 @@ impl Reporter {
         self.worker_sites.remove(&facts.key);
         let stall = match self.stalls.remove(&facts.key) {
             Some(Tracked::Excluded) => return,
+            // A worker busy past the threshold may have run many short polls; worker mode
+            // only reports busy periods that the samples confirmed as one blocked site.
+            None if facts.kind == "worker" => return,
             Some(Tracked::Reported(mut stall)) => {
                 stall.in_progress = false;
                 stall.duration_ns = duration_ns;

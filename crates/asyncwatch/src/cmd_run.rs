@@ -1,14 +1,48 @@
-//! `asyncwatch run -- CMD`: owned by the runtime work (issue 3); this placeholder keeps the
-//! binary building until it lands.
+//! `asyncwatch run -- CMD`: glue between the command line and the `asyncwatch-run` crate.
+use std::path::PathBuf;
 use std::process::ExitCode;
+use std::time::Duration;
+
+#[derive(Clone, Copy, Debug, clap::ValueEnum)]
+pub enum RunFormat {
+    Human,
+    Json,
+}
 
 #[derive(Debug, clap::Args)]
 pub struct RunArgs {
+    /// Polls running at least this long are stalls (e.g. 10ms, 250us, 1s).
+    #[arg(long, default_value = "10ms", value_parser = parse_threshold)]
+    pub threshold: Duration,
+    /// `json` prints the report as one JSON document on standard output.
+    #[arg(long, value_enum, default_value = "human")]
+    pub format: RunFormat,
+    /// Write the JSON report to this file.
+    #[arg(long, value_name = "FILE")]
+    pub report: Option<PathBuf>,
+    /// Exit with code 3 when the command succeeded but stalled.
+    #[arg(long)]
+    pub fail_on_stall: bool,
     /// The command to run, after `--`.
     #[arg(last = true, required = true)]
     pub command: Vec<String>,
 }
 
-pub fn execute(_args: RunArgs) -> anyhow::Result<ExitCode> {
-    anyhow::bail!("`asyncwatch run` is not built yet")
+fn parse_threshold(text: &str) -> Result<Duration, asyncwatch_run::ThresholdError> {
+    asyncwatch_run::parse_threshold(text)
+}
+
+pub fn execute(args: RunArgs) -> anyhow::Result<ExitCode> {
+    let options = asyncwatch_run::RunOptions {
+        command: args.command,
+        threshold: args.threshold,
+        format: match args.format {
+            RunFormat::Human => asyncwatch_run::Format::Human,
+            RunFormat::Json => asyncwatch_run::Format::Json,
+        },
+        report: args.report,
+        fail_on_stall: args.fail_on_stall,
+    };
+    let outcome = asyncwatch_run::run(&options)?;
+    Ok(ExitCode::from(outcome.exit_code))
 }
