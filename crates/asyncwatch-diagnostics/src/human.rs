@@ -92,10 +92,7 @@ fn render_one(renderer: &Renderer, d: &Diagnostic, sources: &mut SourceCache) ->
         Some(text)
             if d.span.end.offset <= text.len() && d.span.start.offset <= d.span.end.offset =>
         {
-            let label = d
-                .help
-                .as_deref()
-                .map(|_| "blocks the thread that runs this task");
+            let label = d.label.as_deref();
             let mut annotation =
                 AnnotationKind::Primary.span(d.span.start.offset..d.span.end.offset);
             if let Some(label) = label {

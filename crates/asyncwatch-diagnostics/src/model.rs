@@ -82,6 +82,8 @@ pub struct Diagnostic {
     pub severity: Severity,
     /// What is wrong, lowercase and without a trailing period.
     pub message: String,
+    /// A short label under the underlined span, as rustc prints one.
+    pub label: Option<String>,
     /// What to do instead, naming the async alternative.
     pub help: Option<String>,
     pub notes: Vec<String>,

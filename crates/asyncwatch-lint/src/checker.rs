@@ -382,7 +382,9 @@ impl<'s> Checker<'s> {
             Expr::Paren(p) => self.infer(&p.expr),
             Expr::Group(g) => self.infer(&g.expr),
             Expr::Unary(u) if matches!(u.op, syn::UnOp::Deref(_)) => {
-                self.infer(&u.expr).deref().unwrap_or_default()
+                // References are erased in this model, so `*r` of a `&T` is `T` itself.
+                let inner = self.infer(&u.expr);
+                inner.deref().unwrap_or(inner)
             }
             Expr::Tuple(t) => Ty::Tuple(t.elems.iter().map(|e| self.infer(e)).collect()),
             Expr::Cast(c) => self.resolve_type(&c.ty),
@@ -402,6 +404,7 @@ impl<'s> Checker<'s> {
             rule: entry.rule.name,
             severity: self.settings.severity(entry.rule),
             message: format!("blocking call to `{what}` in async context"),
+            label: Some("blocks the worker thread that polls this task".to_owned()),
             help: Some(entry.blocking.instead.to_owned()),
             notes: vec![entry.blocking.why.to_owned()],
             related: Vec::new(),
@@ -422,6 +425,7 @@ impl<'s> Checker<'s> {
             rule: GUARD_ACROSS_AWAIT.name,
             severity: self.settings.severity(&GUARD_ACROSS_AWAIT),
             message: format!("`{guard_name}` held across an `.await`"),
+            label: Some("this guard stays locked while the task is suspended".to_owned()),
             help: Some(guard_across_await::HELP.to_owned()),
             notes: vec![guard_across_await::WHY.to_owned()],
             related: vec![Related {
@@ -585,10 +589,13 @@ impl<'s> Checker<'s> {
         span: Span,
     ) {
         for arg in args {
-            let Expr::Reference(reference) = arg else {
-                continue;
+            let connection = match arg {
+                Expr::Reference(reference) => &*reference.expr,
+                // A parameter that already is `&mut PgConnection`, passed on as is.
+                Expr::Path(_) => arg,
+                _ => continue,
             };
-            let ty = self.infer(&reference.expr);
+            let ty = self.infer(connection);
             let entry = ty
                 .deref_chain()
                 .find_map(|t| t.path().and_then(|p| self.catalog.connection_argument(p)));
@@ -874,11 +881,17 @@ impl<'ast> Visit<'ast> for Checker<'_> {
             }
             if self.in_async() && !awaited {
                 if let Some(entry) = self.catalog.function(path) {
-                    self.report(entry, path, call.span());
-                } else if path != "std::mem::drop" {
-                    self.check_connection_arguments(call.args.iter(), path, call.span());
+                    self.report(entry, path, call_span(call));
+                    visit::visit_expr_call(self, call);
+                    return;
                 }
             }
+        }
+        if self.in_async() && !awaited && path.as_deref() != Some("std::mem::drop") {
+            // Whatever is called, handing it a sync connection means a query on this thread.
+            let what =
+                path.unwrap_or_else(|| quote::ToTokens::to_token_stream(&call.func).to_string());
+            self.check_connection_arguments(call.args.iter(), &what, call_span(call));
         }
         visit::visit_expr_call(self, call);
     }
@@ -989,6 +1002,12 @@ fn macro_name(mac: &syn::Macro) -> String {
         .last()
         .map(|s| s.ident.to_string())
         .unwrap_or_default()
+}
+
+/// A call's span without its outer attributes (`#[allow(..)] f(x)` underlines `f(x)`).
+fn call_span(call: &ExprCall) -> Span {
+    let start = call.func.span();
+    start.join(call.paren_token.span.close()).unwrap_or(start)
 }
 
 /// The span rustc would underline for a method call: from the method name to the `)`.

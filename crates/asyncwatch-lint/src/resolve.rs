@@ -133,7 +133,30 @@ impl Resolver {
                 }
             },
         };
-        Some(canonical(resolved.join("::")))
+        Some(canonical(self.follow_crate_path(resolved, 0).join("::")))
+    }
+
+    /// Follows a `crate::...` path through the imports of this file's modules, so
+    /// `super::fs::read` (where the parent has `use std::fs`) or a `pub use std::fs as disk`
+    /// re-export reached by `crate::m::disk` end up at the std path.
+    fn follow_crate_path(&self, path: Vec<String>, depth: usize) -> Vec<String> {
+        if depth > 4 || path.first().is_none_or(|s| s != "crate") {
+            return path;
+        }
+        for split in (1..path.len()).rev() {
+            let Some(module) = self.modules.get(&path[..split]) else {
+                continue;
+            };
+            return match module.names.get(&path[split]) {
+                Some(Binding::Import(target)) => {
+                    let mut followed = self.absolute(target, module, depth);
+                    followed.extend_from_slice(&path[split + 1..]);
+                    self.follow_crate_path(followed, depth + 1)
+                }
+                _ => path,
+            };
+        }
+        path
     }
 
     /// Looks a name up from the innermost scope out; `depth` guards against glob cycles.

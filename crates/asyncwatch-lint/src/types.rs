@@ -276,7 +276,21 @@ const RETURNS: &[(&str, &str)] = &[
         "std::thread::Builder::spawn",
         "std::io::Result<std::thread::JoinHandle>",
     ),
+    ("std::thread::Builder::new", "std::thread::Builder"),
     ("std::thread::Builder::name", "std::thread::Builder"),
+    ("rayon::ThreadPoolBuilder::new", "rayon::ThreadPoolBuilder"),
+    (
+        "rayon::ThreadPoolBuilder::num_threads",
+        "rayon::ThreadPoolBuilder",
+    ),
+    (
+        "rayon::ThreadPoolBuilder::thread_name",
+        "rayon::ThreadPoolBuilder",
+    ),
+    (
+        "rayon::ThreadPoolBuilder::build",
+        "std::result::Result<rayon::ThreadPool>",
+    ),
     ("std::thread::Builder::stack_size", "std::thread::Builder"),
     ("std::thread::Scope::spawn", "std::thread::ScopedJoinHandle"),
     (

@@ -15,14 +15,14 @@ declare_rule! {
     /// on that worker; a pool that waits for a free connection can deadlock the runtime.
     ///
     /// ## Example
-    /// ```rust
+    /// ```rust,ignore
     /// async fn count(conn: &rusqlite::Connection) -> rusqlite::Result<i64> {
     ///     conn.query_row("SELECT count(*) FROM users", [], |row| row.get(0))
     /// }
     /// ```
     ///
     /// ## Use instead
-    /// ```rust
+    /// ```rust,ignore
     /// async fn count(pool: &sqlx::SqlitePool) -> sqlx::Result<i64> {
     ///     sqlx::query_scalar("SELECT count(*) FROM users").fetch_one(pool).await
     /// }

@@ -15,14 +15,14 @@ declare_rule! {
     /// blocking thread pool.
     ///
     /// ## Example
-    /// ```rust
+    /// ```rust,ignore
     /// async fn load() -> std::io::Result<String> {
     ///     std::fs::read_to_string("config.toml")
     /// }
     /// ```
     ///
     /// ## Use instead
-    /// ```rust
+    /// ```rust,ignore
     /// async fn load() -> std::io::Result<String> {
     ///     tokio::fs::read_to_string("config.toml").await
     /// }
@@ -36,17 +36,21 @@ declare_rule! {
 }
 
 const WHY: &str = "it waits for the filesystem on the worker thread";
-const FS_INSTEAD: &str = "use the `tokio::fs` function of the same name with `.await`, or run the work in `tokio::task::spawn_blocking`";
 const FILE_INSTEAD: &str = "use `tokio::fs::File` with `tokio::io::AsyncReadExt`/`AsyncWriteExt`, or run the work in `tokio::task::spawn_blocking`";
 const PATH_INSTEAD: &str = "use `tokio::fs::metadata(path).await` / `tokio::fs::try_exists(path).await`, or run the check in `tokio::task::spawn_blocking`";
 
+/// `std::fs::NAME` with `tokio::fs::NAME` as its alternative.
 macro_rules! std_fs {
     ($($name:literal),* $(,)?) => {
-        [$(Blocking::func(concat!("std::fs::", $name), WHY, FS_INSTEAD)),*]
+        [$(Blocking::func(
+            concat!("std::fs::", $name),
+            WHY,
+            concat!("use `tokio::fs::", $name, "(..).await`, or run the work in `tokio::task::spawn_blocking`"),
+        )),*]
     };
 }
 
-const STD_FS: [Blocking; 21] = std_fs![
+const STD_FS: [Blocking; 20] = std_fs![
     "read",
     "read_to_string",
     "write",
@@ -64,10 +68,9 @@ const STD_FS: [Blocking; 21] = std_fs![
     "canonicalize",
     "hard_link",
     "set_permissions",
-    "exists",
-    "soft_link",
     "File::open",
     "File::create",
+    "File::create_new",
 ];
 
 const STD_FILE: [Blocking; 13] = {
@@ -114,14 +117,23 @@ const PATH_QUERIES: [Blocking; 11] = {
     ]
 };
 
-const OTHER: [Blocking; 9] = [
+const OTHER: [Blocking; 10] = [
     Blocking::method(
         "std::fs::OpenOptions",
         "open",
         WHY,
         "use `tokio::fs::OpenOptions::open(..).await`",
     ),
-    Blocking::func("std::fs::File::create_new", WHY, FS_INSTEAD),
+    Blocking::func(
+        "std::fs::exists",
+        WHY,
+        "use `tokio::fs::try_exists(..).await`",
+    ),
+    Blocking::func(
+        "std::fs::soft_link",
+        WHY,
+        "use `tokio::fs::symlink(..).await`",
+    ),
     Blocking::method(
         "std::fs::DirEntry",
         "metadata",

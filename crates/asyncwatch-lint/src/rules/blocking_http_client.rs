@@ -12,14 +12,14 @@ declare_rule! {
     /// runtime internally and panics when created or dropped inside another runtime.
     ///
     /// ## Example
-    /// ```rust
+    /// ```rust,ignore
     /// async fn fetch(url: &str) -> reqwest::Result<String> {
     ///     reqwest::blocking::get(url)?.text()
     /// }
     /// ```
     ///
     /// ## Use instead
-    /// ```rust
+    /// ```rust,ignore
     /// async fn fetch(url: &str) -> reqwest::Result<String> {
     ///     reqwest::get(url).await?.text().await
     /// }

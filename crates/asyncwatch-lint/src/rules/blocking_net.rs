@@ -13,7 +13,7 @@ declare_rule! {
     /// blocks for the whole DNS round trip and its retries. Meanwhile the worker runs no task.
     ///
     /// ## Example
-    /// ```rust
+    /// ```rust,ignore
     /// async fn ping(addr: &str) -> std::io::Result<()> {
     ///     let stream = std::net::TcpStream::connect(addr)?;
     ///     Ok(())
@@ -21,7 +21,7 @@ declare_rule! {
     /// ```
     ///
     /// ## Use instead
-    /// ```rust
+    /// ```rust,ignore
     /// async fn ping(addr: &str) -> std::io::Result<()> {
     ///     let stream = tokio::net::TcpStream::connect(addr).await?;
     ///     Ok(())

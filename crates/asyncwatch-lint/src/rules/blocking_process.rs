@@ -12,14 +12,14 @@ declare_rule! {
     /// and is not reported.
     ///
     /// ## Example
-    /// ```rust
+    /// ```rust,ignore
     /// async fn git_head() -> std::io::Result<std::process::Output> {
     ///     std::process::Command::new("git").args(["rev-parse", "HEAD"]).output()
     /// }
     /// ```
     ///
     /// ## Use instead
-    /// ```rust
+    /// ```rust,ignore
     /// async fn git_head() -> std::io::Result<std::process::Output> {
     ///     tokio::process::Command::new("git").args(["rev-parse", "HEAD"]).output().await
     /// }

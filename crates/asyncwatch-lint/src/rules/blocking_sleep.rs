@@ -11,14 +11,14 @@ declare_rule! {
     /// requests time out and, on a current-thread runtime, the whole program stops.
     ///
     /// ## Example
-    /// ```rust
+    /// ```rust,ignore
     /// async fn retry() {
     ///     std::thread::sleep(std::time::Duration::from_millis(100));
     /// }
     /// ```
     ///
     /// ## Use instead
-    /// ```rust
+    /// ```rust,ignore
     /// async fn retry() {
     ///     tokio::time::sleep(std::time::Duration::from_millis(100)).await;
     /// }

@@ -14,14 +14,14 @@ declare_rule! {
     /// make progress, the program deadlocks.
     ///
     /// ## Example
-    /// ```rust
+    /// ```rust,ignore
     /// async fn next_job(rx: &std::sync::mpsc::Receiver<u32>) -> Option<u32> {
     ///     rx.recv().ok()
     /// }
     /// ```
     ///
     /// ## Use instead
-    /// ```rust
+    /// ```rust,ignore
     /// async fn next_job(rx: &mut tokio::sync::mpsc::Receiver<u32>) -> Option<u32> {
     ///     rx.recv().await
     /// }

@@ -13,14 +13,14 @@ declare_rule! {
     /// behind it, and a burst of logins stalls the whole server.
     ///
     /// ## Example
-    /// ```rust
+    /// ```rust,ignore
     /// async fn login(password: String, hash: String) -> bool {
     ///     bcrypt::verify(password, &hash).unwrap_or(false)
     /// }
     /// ```
     ///
     /// ## Use instead
-    /// ```rust
+    /// ```rust,ignore
     /// async fn login(password: String, hash: String) -> bool {
     ///     tokio::task::spawn_blocking(move || bcrypt::verify(password, &hash).unwrap_or(false))
     ///         .await

@@ -15,7 +15,7 @@ declare_rule! {
     /// `.await`, scoped in a block or used as a statement temporary is fine and not reported.
     ///
     /// ## Example
-    /// ```rust
+    /// ```rust,ignore
     /// async fn bump(counter: &std::sync::Mutex<u64>) {
     ///     let mut guard = counter.lock().unwrap();
     ///     *guard += 1;
@@ -25,7 +25,7 @@ declare_rule! {
     /// ```
     ///
     /// ## Use instead
-    /// ```rust
+    /// ```rust,ignore
     /// async fn bump(counter: &std::sync::Mutex<u64>) {
     ///     {
     ///         let mut guard = counter.lock().unwrap();

@@ -14,7 +14,7 @@ declare_rule! {
     /// program deadlocks.
     ///
     /// ## Example
-    /// ```rust
+    /// ```rust,ignore
     /// async fn handler() -> u32 {
     ///     futures::executor::block_on(compute())
     /// }
@@ -22,7 +22,7 @@ declare_rule! {
     /// ```
     ///
     /// ## Use instead
-    /// ```rust
+    /// ```rust,ignore
     /// async fn handler() -> u32 {
     ///     compute().await
     /// }

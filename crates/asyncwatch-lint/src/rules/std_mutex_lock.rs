@@ -14,7 +14,7 @@ declare_rule! {
     /// `guard-across-await` whether or not this rule is on.
     ///
     /// ## Example
-    /// ```rust
+    /// ```rust,ignore
     /// async fn record(log: &std::sync::Mutex<Vec<String>>, line: String) {
     ///     log.lock().unwrap().push(line);
     /// }
@@ -22,7 +22,7 @@ declare_rule! {
     ///
     /// ## Use instead
     /// Keep the critical section short, or use `tokio::sync::Mutex` when it is long:
-    /// ```rust
+    /// ```rust,ignore
     /// async fn record(log: &tokio::sync::Mutex<Vec<String>>, line: String) {
     ///     log.lock().await.push(line);
     /// }
