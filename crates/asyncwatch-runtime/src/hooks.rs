@@ -25,16 +25,23 @@ pub(crate) fn poll_end(kind: SlotKind) {
     let Some(slot) = slots::current_if_registered() else {
         return;
     };
-    let now = crate::clock::now();
     let start = slot.poll_start.load(Relaxed);
     slot.poll_start.store(0, Release);
     // Only this thread writes its counters, so a plain load/store avoids a locked instruction.
     slot.polls
         .store(slot.polls.load(Relaxed).wrapping_add(1), Relaxed);
-    if start == 0 {
-        return;
+    // The watchdog scans every quarter threshold and marks polls older than three quarters of
+    // it, so every poll that reaches the threshold is marked before it ends: the others need
+    // no second clock read.
+    if start != 0 && slot.watched_start.load(Relaxed) == start {
+        end_watched_poll(slot, kind, start);
     }
-    let duration = now.wrapping_sub(start);
+}
+
+#[cold]
+#[inline(never)]
+fn end_watched_poll(slot: &slots::Slot, kind: SlotKind, start: u64) {
+    let duration = crate::clock::now().wrapping_sub(start);
     if duration > slot.max_poll_ticks.load(Relaxed) {
         slot.max_poll_ticks.store(duration, Relaxed);
     }

@@ -58,6 +58,9 @@ pub(crate) struct Slot {
     pub poll_start: AtomicU64,
     pub task_id: AtomicU64,
     pub spawn_location: AtomicUsize,
+    /// Set by the watchdog to the start of a poll it saw running long; only such polls read
+    /// the clock again when they end.
+    pub watched_start: AtomicU64,
     pub polls: AtomicU64,
     pub max_poll_ticks: AtomicU64,
     pub capture_state: AtomicU8,
@@ -78,6 +81,7 @@ impl Slot {
             poll_start: AtomicU64::new(0),
             task_id: AtomicU64::new(0),
             spawn_location: AtomicUsize::new(0),
+            watched_start: AtomicU64::new(0),
             polls: AtomicU64::new(0),
             max_poll_ticks: AtomicU64::new(0),
             capture_state: AtomicU8::new(CAPTURE_IDLE),

@@ -239,6 +239,9 @@ impl Scanner {
             let task_id = slot.task_id.load(Relaxed);
             let spawn_location = slot.spawn_location.load(Relaxed);
             let elapsed_ns = clock::ticks_to_nanos(clock::now().wrapping_sub(start));
+            if elapsed_ns >= self.threshold_ns / 4 * 3 {
+                slot.watched_start.store(start, Relaxed);
+            }
             if elapsed_ns < self.threshold_ns || slot.poll_start.load(Acquire) != start {
                 continue;
             }
