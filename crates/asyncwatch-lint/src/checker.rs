@@ -39,6 +39,25 @@ pub(crate) enum Context {
 struct Frame {
     context: Context,
     function: Option<String>,
+    /// An `async fn`/block/closure: code inside runs when polled, whatever surrounds it.
+    async_boundary: bool,
+    /// Set on a closure handed to a crate-local function (`asyncify(move || ..)`): findings
+    /// inside hold only if no file of the run shows that function to be an offload wrapper.
+    offload_candidate: Option<String>,
+}
+
+/// A finding, possibly conditional on a crate-local function not being an offload wrapper.
+pub(crate) struct Pending {
+    pub diagnostic: Diagnostic,
+    pub unless_wrapper: Option<String>,
+}
+
+/// What one file contributes to a run.
+pub(crate) struct FileFindings {
+    pub pending: Vec<Pending>,
+    /// Names of this file's functions and methods that hand a closure parameter to an
+    /// offload entry point (`fn asyncify<F>(f: F) { spawn_blocking(f) }`).
+    pub wrappers: HashSet<String>,
 }
 
 /// Free functions that run a closure off the async worker (or are allowed to block it).
@@ -69,7 +88,13 @@ const OFFLOAD_FNS: &[&str] = &[
 ];
 
 /// Methods that offload their closure whatever the receiver: no async API shares the name.
-const OFFLOAD_METHODS: &[&str] = &["spawn_blocking", "block_in_place", "spawn_blocking_on"];
+/// (`interact` is deadpool's: it runs the closure on a blocking thread with the connection.)
+const OFFLOAD_METHODS: &[&str] = &[
+    "spawn_blocking",
+    "block_in_place",
+    "spawn_blocking_on",
+    "interact",
+];
 
 /// Methods that offload their closure on receivers of a known type.
 const OFFLOAD_TYPED_METHODS: &[(&str, &[&str])] = &[
@@ -155,6 +180,8 @@ pub(crate) struct FileItems {
     aliases: HashMap<String, Ty>,
     /// `static`/`const` item types by path.
     statics: HashMap<String, Ty>,
+    /// Functions of this file that offload a closure parameter (see [`FileFindings`]).
+    wrappers: HashSet<String>,
 }
 
 pub(crate) struct Checker<'s> {
@@ -171,7 +198,7 @@ pub(crate) struct Checker<'s> {
     awaited: HashSet<usize>,
     /// Names of locals, in the current function, that are handed to an offload entry point.
     offloaded_locals: HashSet<String>,
-    diagnostics: Vec<Diagnostic>,
+    diagnostics: Vec<Pending>,
 }
 
 impl<'s> Checker<'s> {
@@ -184,6 +211,8 @@ impl<'s> Checker<'s> {
             frames: vec![Frame {
                 context: Context::Sync,
                 function: None,
+                async_boundary: false,
+                offload_candidate: None,
             }],
             vars: vec![HashMap::new()],
             self_types: Vec::new(),
@@ -194,14 +223,17 @@ impl<'s> Checker<'s> {
         }
     }
 
-    pub(crate) fn check_file(mut self, file: &syn::File) -> Vec<Diagnostic> {
+    pub(crate) fn check_file(mut self, file: &syn::File) -> FileFindings {
         self.items = collect_items(file);
         self.resolver.push_module(None, &file.items);
         for item in &file.items {
             self.visit_item(item);
         }
         self.resolver.pop();
-        self.diagnostics
+        FileFindings {
+            pending: self.diagnostics,
+            wrappers: std::mem::take(&mut self.items.wrappers),
+        }
     }
 
     fn context(&self) -> Context {
@@ -223,11 +255,38 @@ impl<'s> Checker<'s> {
         body: impl FnOnce(&mut Self),
     ) {
         let function = function.or_else(|| self.current_function());
-        self.frames.push(Frame { context, function });
+        let async_boundary = context == Context::Async;
+        self.push_frame(
+            Frame {
+                context,
+                function,
+                async_boundary,
+                offload_candidate: None,
+            },
+            body,
+        );
+    }
+
+    fn push_frame(&mut self, frame: Frame, body: impl FnOnce(&mut Self)) {
+        self.frames.push(frame);
         self.vars.push(HashMap::new());
         body(self);
         self.vars.pop();
         self.frames.pop();
+    }
+
+    /// The crate-local function whose closure argument the current code is in, if no async
+    /// boundary lies between.
+    fn offload_candidate(&self) -> Option<String> {
+        for frame in self.frames.iter().rev() {
+            if frame.offload_candidate.is_some() {
+                return frame.offload_candidate.clone();
+            }
+            if frame.async_boundary {
+                return None;
+            }
+        }
+        None
     }
 
     // ----- variables and types -----
@@ -398,7 +457,8 @@ impl<'s> Checker<'s> {
         if !self.settings.is_enabled(entry.rule) {
             return;
         }
-        self.diagnostics.push(Diagnostic {
+        let unless_wrapper = self.offload_candidate();
+        let diagnostic = Diagnostic {
             file: self.file.clone(),
             span: to_span(span),
             rule: entry.rule.name,
@@ -410,6 +470,10 @@ impl<'s> Checker<'s> {
             related: Vec::new(),
             fix: None,
             function: self.current_function(),
+        };
+        self.diagnostics.push(Pending {
+            diagnostic,
+            unless_wrapper,
         });
     }
 
@@ -419,23 +483,26 @@ impl<'s> Checker<'s> {
         }
         let guard_name = guard.path().unwrap_or("lock guard").to_owned();
         let await_at = to_span(await_span);
-        self.diagnostics.push(Diagnostic {
-            file: self.file.clone(),
-            span: to_span(guard_span),
-            rule: GUARD_ACROSS_AWAIT.name,
-            severity: self.settings.severity(&GUARD_ACROSS_AWAIT),
-            message: format!("`{guard_name}` held across an `.await`"),
-            label: Some("this guard stays locked while the task is suspended".to_owned()),
-            help: Some(guard_across_await::HELP.to_owned()),
-            notes: vec![guard_across_await::WHY.to_owned()],
-            related: vec![Related {
+        self.diagnostics.push(Pending {
+            unless_wrapper: None,
+            diagnostic: Diagnostic {
                 file: self.file.clone(),
-                line: await_at.start.line,
-                column: await_at.start.column,
-                message: "the guard is still alive at this `.await`".to_owned(),
-            }],
-            fix: None,
-            function: self.current_function(),
+                span: to_span(guard_span),
+                rule: GUARD_ACROSS_AWAIT.name,
+                severity: self.settings.severity(&GUARD_ACROSS_AWAIT),
+                message: format!("`{guard_name}` held across an `.await`"),
+                label: Some("this guard stays locked while the task is suspended".to_owned()),
+                help: Some(guard_across_await::HELP.to_owned()),
+                notes: vec![guard_across_await::WHY.to_owned()],
+                related: vec![Related {
+                    file: self.file.clone(),
+                    line: await_at.start.line,
+                    column: await_at.start.column,
+                    message: "the guard is still alive at this `.await`".to_owned(),
+                }],
+                fix: None,
+                function: self.current_function(),
+            },
         });
     }
 
@@ -471,19 +538,48 @@ impl<'s> Checker<'s> {
     }
 
     fn closure(&mut self, closure: &ExprClosure, offloaded: bool) {
-        let context = if closure.asyncness.is_some() {
+        self.closure_with_candidate(closure, offloaded, None);
+    }
+
+    fn closure_with_candidate(
+        &mut self,
+        closure: &ExprClosure,
+        offloaded: bool,
+        candidate: Option<String>,
+    ) {
+        let asynchronous = closure.asyncness.is_some();
+        let context = if asynchronous {
             Context::Async
         } else if offloaded {
             Context::Offloaded
         } else {
             self.context()
         };
-        self.with_frame(context, None, |this| {
+        let frame = Frame {
+            context,
+            function: self.current_function(),
+            async_boundary: asynchronous,
+            offload_candidate: if asynchronous { None } else { candidate },
+        };
+        self.push_frame(frame, |this| {
             for input in &closure.inputs {
                 this.bind_pattern(input, Ty::Unknown);
             }
             this.visit_expr(&closure.body);
         });
+    }
+
+    /// Visits the arguments of a call to a crate-local function; closures among them may turn
+    /// out to be offloaded once every file of the run is known.
+    fn visit_candidate_args<'a>(&mut self, name: &str, args: impl Iterator<Item = &'a Expr>) {
+        for arg in args {
+            match arg {
+                Expr::Closure(closure) => {
+                    self.closure_with_candidate(closure, false, Some(name.to_owned()))
+                }
+                other => self.visit_expr(other),
+            }
+        }
     }
 
     fn visit_offloaded(&mut self, arg: &Expr) {
@@ -495,7 +591,9 @@ impl<'s> Checker<'s> {
     }
 
     fn is_offload_fn(&self, path: &str) -> bool {
-        OFFLOAD_FNS.contains(&path) || self.settings.offload_functions.iter().any(|f| f == path)
+        is_known_offload(path)
+            || self.settings.offload_functions.iter().any(|f| f == path)
+            || (is_crate_local(path) && self.items.wrappers.contains(last_segment(path)))
     }
 
     fn method_offloads(&self, call: &ExprMethodCall, method: &str) -> bool {
@@ -858,6 +956,21 @@ impl<'ast> Visit<'ast> for Checker<'_> {
     fn visit_expr_call(&mut self, call: &'ast ExprCall) {
         let awaited = self.awaited.remove(&(call as *const ExprCall as usize));
         let path = self.callee_path(&call.func);
+        // A bare name nothing resolves (a glob import of a crate module) is judged by name.
+        let bare_name = match (&path, &*call.func) {
+            (None, Expr::Path(p)) => p.path.get_ident().map(ToString::to_string),
+            _ => None,
+        };
+        if bare_name
+            .as_deref()
+            .is_some_and(|name| is_known_offload(name) || self.items.wrappers.contains(name))
+        {
+            self.visit_expr(&call.func);
+            for arg in &call.args {
+                self.visit_offloaded(arg);
+            }
+            return;
+        }
         if let Some(path) = &path {
             if self.is_offload_fn(path) {
                 self.visit_expr(&call.func);
@@ -889,9 +1002,20 @@ impl<'ast> Visit<'ast> for Checker<'_> {
         }
         if self.in_async() && !awaited && path.as_deref() != Some("std::mem::drop") {
             // Whatever is called, handing it a sync connection means a query on this thread.
-            let what =
-                path.unwrap_or_else(|| quote::ToTokens::to_token_stream(&call.func).to_string());
+            let what = path
+                .clone()
+                .unwrap_or_else(|| quote::ToTokens::to_token_stream(&call.func).to_string());
             self.check_connection_arguments(call.args.iter(), &what, call_span(call));
+        }
+        let crate_local = path.as_deref().map_or(bare_name.is_some(), is_crate_local);
+        if crate_local && call.args.iter().any(|a| matches!(a, Expr::Closure(_))) {
+            let name = path.as_deref().map_or_else(
+                || bare_name.clone().unwrap_or_default(),
+                |p| last_segment(p).to_owned(),
+            );
+            self.visit_expr(&call.func);
+            self.visit_candidate_args(&name, call.args.iter());
+            return;
         }
         visit::visit_expr_call(self, call);
     }
@@ -915,6 +1039,17 @@ impl<'ast> Visit<'ast> for Checker<'_> {
             if self.diagnostics.len() == before {
                 self.check_connection_arguments(call.args.iter(), &method, span);
             }
+        }
+        let on_self = matches!(&*call.receiver, Expr::Path(p) if p.path.is_ident("self"));
+        if on_self && call.args.iter().any(|a| matches!(a, Expr::Closure(_))) {
+            if self.items.wrappers.contains(&method) {
+                for arg in &call.args {
+                    self.visit_offloaded(arg);
+                }
+            } else {
+                self.visit_candidate_args(&method, call.args.iter());
+            }
+            return;
         }
         visit::visit_expr_method_call(self, call);
     }
@@ -994,6 +1129,29 @@ impl<'ast> Visit<'ast> for Checker<'_> {
         self.visit_expr(&expr.expr);
         self.bind_pattern(&expr.pat, Ty::Unknown);
     }
+}
+
+/// Offload entry points known by path, or by a name no async API uses: crate-local helpers
+/// such as `rt::spawn_blocking` or `maybe_spawn_blocking`, and `loom::thread::spawn`.
+fn is_known_offload(path: &str) -> bool {
+    if OFFLOAD_FNS.contains(&path) {
+        return true;
+    }
+    let mut segments = path.rsplit("::");
+    let last = segments.next().unwrap_or(path);
+    let parent = segments.next();
+    last.contains("spawn_blocking")
+        || last == "block_in_place"
+        || last == "unblock"
+        || (parent == Some("thread") && matches!(last, "spawn" | "scope"))
+}
+
+fn is_crate_local(path: &str) -> bool {
+    path.starts_with("crate::")
+}
+
+fn last_segment(path: &str) -> &str {
+    path.rsplit("::").next().unwrap_or(path)
 }
 
 fn macro_name(mac: &syn::Macro) -> String {
@@ -1185,6 +1343,20 @@ fn collect_items(file: &syn::File) -> FileItems {
                         walk(resolver, items, out, Some(&m.ident.to_string()));
                     }
                 }
+                Item::Fn(f) => {
+                    if forwards_parameter_to_offload(resolver, &f.sig, &f.block) {
+                        out.wrappers.insert(f.sig.ident.to_string());
+                    }
+                }
+                Item::Impl(i) => {
+                    for item in &i.items {
+                        if let ImplItem::Fn(f) = item {
+                            if forwards_parameter_to_offload(resolver, &f.sig, &f.block) {
+                                out.wrappers.insert(f.sig.ident.to_string());
+                            }
+                        }
+                    }
+                }
                 _ => {}
             }
         }
@@ -1193,6 +1365,21 @@ fn collect_items(file: &syn::File) -> FileItems {
     let mut out = FileItems::default();
     walk(&mut Resolver::new(), &file.items, &mut out, None);
     out
+}
+
+/// Whether a function hands one of its parameters to an offload entry point, which makes it
+/// an offload wrapper itself (tokio's `asyncify`, object_store's `maybe_spawn_blocking`).
+fn forwards_parameter_to_offload(resolver: &Resolver, sig: &Signature, block: &Block) -> bool {
+    let mut parameters = HashSet::new();
+    for input in &sig.inputs {
+        if let FnArg::Typed(pat_type) = input {
+            pattern_names(&pat_type.pat, &mut parameters);
+        }
+    }
+    !parameters.is_empty()
+        && offloaded_locals(resolver, block)
+            .iter()
+            .any(|name| parameters.contains(name))
 }
 
 /// Locals handed to an offload entry point somewhere in a function body, so that
@@ -1220,7 +1407,7 @@ fn offloaded_locals(resolver: &Resolver, block: &Block) -> HashSet<String> {
                 if self
                     .resolver
                     .resolve(&p.path)
-                    .is_some_and(|path| OFFLOAD_FNS.contains(&path.as_str()))
+                    .is_some_and(|path| is_known_offload(&path))
                 {
                     self.collect(call.args.iter());
                 }

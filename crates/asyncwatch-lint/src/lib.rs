@@ -121,8 +121,16 @@ pub fn check_source(
     source: &str,
     settings: &Settings,
 ) -> Result<Vec<Diagnostic>, FileError> {
+    analyze(file, source, settings).map(|findings| resolve_pending(vec![findings]))
+}
+
+fn analyze(
+    file: &str,
+    source: &str,
+    settings: &Settings,
+) -> Result<checker::FileFindings, FileError> {
     let result = std::panic::catch_unwind(AssertUnwindSafe(|| {
-        let parsed = syn::parse_file(source).map_err(|error| {
+        let syntax = syn::parse_file(source).map_err(|error| {
             let start = error.span().start();
             FileError {
                 file: file.to_owned(),
@@ -132,23 +140,17 @@ pub fn check_source(
                     start.column + 1
                 ),
             }
-        });
-        parsed.map(|syntax| {
-            let mut diagnostics = checker::Checker::new(file, settings).check_file(&syntax);
-            // syn drops a byte order mark before parsing, so its offsets start after it.
-            let shift = if source.starts_with('\u{feff}') {
-                '\u{feff}'.len_utf8()
-            } else {
-                0
-            };
-            if shift > 0 {
-                for d in &mut diagnostics {
-                    d.span.start.offset += shift;
-                    d.span.end.offset += shift;
-                }
+        })?;
+        let mut findings = checker::Checker::new(file, settings).check_file(&syntax);
+        // syn drops a byte order mark before parsing, so its offsets start after it.
+        if source.starts_with('\u{feff}') {
+            let shift = '\u{feff}'.len_utf8();
+            for pending in &mut findings.pending {
+                pending.diagnostic.span.start.offset += shift;
+                pending.diagnostic.span.end.offset += shift;
             }
-            diagnostics
-        })
+        }
+        Ok(findings)
     }));
     // Spans are resolved into positions above; dropping the thread's source map keeps memory
     // flat across thousands of files.
@@ -169,6 +171,26 @@ pub fn check_source(
     }
 }
 
+/// Keeps the findings that hold once every file's offload wrappers are known: a finding in
+/// a closure handed to a crate-local function is dropped when some file shows that function
+/// hands the closure to `spawn_blocking` (or another offload entry point).
+fn resolve_pending(findings: Vec<checker::FileFindings>) -> Vec<Diagnostic> {
+    let wrappers: HashSet<String> = findings
+        .iter()
+        .flat_map(|f| f.wrappers.iter().cloned())
+        .collect();
+    findings
+        .into_iter()
+        .flat_map(|f| f.pending)
+        .filter(|p| {
+            p.unless_wrapper
+                .as_ref()
+                .is_none_or(|name| !wrappers.contains(name))
+        })
+        .map(|p| p.diagnostic)
+        .collect()
+}
+
 /// Lints every Rust file under `paths` (files or directories) in parallel.
 ///
 /// A path that does not exist is an error for the whole run; a file that cannot be read or
@@ -178,10 +200,11 @@ pub fn lint_paths(paths: &[PathBuf], settings: &Settings) -> Result<Report, Disc
     Ok(lint_files(&files, settings))
 }
 
-/// Lints the given files, which must exist.
+/// Lints the given files, which must exist. Offload wrappers found in any of them count for
+/// all of them, so give the files of one crate together.
 pub fn lint_files(files: &[PathBuf], settings: &Settings) -> Report {
     use rayon::prelude::*;
-    let check = |path: &PathBuf| -> Result<Vec<Diagnostic>, FileError> {
+    let check = |path: &PathBuf| -> Result<checker::FileFindings, FileError> {
         let name = path.display().to_string();
         let source = std::fs::read(path).map_err(|e| FileError {
             file: name.clone(),
@@ -191,7 +214,7 @@ pub fn lint_files(files: &[PathBuf], settings: &Settings) -> Report {
             file: name.clone(),
             message: "file is not valid UTF-8".to_owned(),
         })?;
-        check_source(&name, &source, settings)
+        analyze(&name, &source, settings)
     };
     // Parsing recurses deeply on deeply nested code; big stacks keep that from overflowing.
     let outcomes: Vec<_> = match rayon::ThreadPoolBuilder::new().stack_size(64 << 20).build() {
@@ -202,12 +225,14 @@ pub fn lint_files(files: &[PathBuf], settings: &Settings) -> Report {
         files: files.len(),
         ..Report::default()
     };
+    let mut findings = Vec::new();
     for outcome in outcomes {
         match outcome {
-            Ok(diagnostics) => report.diagnostics.extend(diagnostics),
+            Ok(file_findings) => findings.push(file_findings),
             Err(error) => report.errors.push(error),
         }
     }
+    report.diagnostics = resolve_pending(findings);
     report.sort();
     report
 }

@@ -698,6 +698,10 @@ fn starts_uppercase(path: &str) -> bool {
 /// The type returned by `receiver.method(args)`, following auto-deref.
 pub(crate) fn method_return(receiver: &Ty, method: &str, call_args: &dyn Fn() -> Vec<Ty>) -> Ty {
     if CLONING.contains(&method) {
+        // Guards are not `Clone`: `guard.clone()` auto-derefs and clones the protected value.
+        if receiver.is_lock_guard() {
+            return receiver.deref().unwrap_or_default();
+        }
         return receiver.clone();
     }
     if matches!(
