@@ -24,7 +24,8 @@ impl SourceCache {
         self.sources.insert(file.into(), Some(text.into()));
     }
 
-    fn get(&mut self, file: &str) -> Option<&str> {
+    /// The text of `file`, read on first use; `None` when it cannot be read.
+    pub fn get(&mut self, file: &str) -> Option<&str> {
         self.sources
             .entry(file.to_owned())
             .or_insert_with(|| std::fs::read_to_string(file).ok())
@@ -80,6 +81,11 @@ pub fn render_human(report: &Report, sources: &mut SourceCache, color: bool) -> 
 
 fn plural(n: usize, noun: &str) -> String {
     format!("{n} {noun}{}", if n == 1 { "" } else { "s" })
+}
+
+/// One diagnostic rendered without color, for the `rendered` field of rustc-shaped output.
+pub(crate) fn render_one_plain(d: &Diagnostic, sources: &mut SourceCache) -> String {
+    render_one(&Renderer::plain(), d, sources)
 }
 
 fn render_one(renderer: &Renderer, d: &Diagnostic, sources: &mut SourceCache) -> String {

@@ -6,8 +6,9 @@
 //! 2. The full rendered output matches the snapshot beside the fixture (`name.snap`), so
 //!    message, span, note and help changes are reviewed.
 //!
-//! A fixture may start with `// asyncwatch-test: enable=rule-a,rule-b` to opt into rules that
-//! are off by default.
+//! A fixture may start with `// asyncwatch-test: enable=rule-a,rule-b` lines to opt into rules
+//! that are off by default, and `// asyncwatch-test: blocking=crate::path` lines to declare
+//! project blocking functions as configuration does.
 
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
@@ -54,13 +55,22 @@ fn expected(source: &str) -> BTreeSet<(usize, String)> {
 
 fn settings_for(source: &str) -> Settings {
     let mut settings = Settings::default();
-    if let Some(first) = source.lines().next() {
-        if let Some(list) = first.strip_prefix("// asyncwatch-test: enable=") {
+    let headers = source
+        .lines()
+        .map_while(|line| line.strip_prefix("// asyncwatch-test: "));
+    for header in headers {
+        if let Some(list) = header.strip_prefix("enable=") {
             for rule in list.split(',') {
                 settings
                     .enable(rule.trim())
                     .expect("fixture enables a known rule");
             }
+        } else if let Some(path) = header.strip_prefix("blocking=") {
+            settings.add_blocking_function(
+                path.trim(),
+                "the project's configuration declares it blocking",
+                "use the async variant",
+            );
         }
     }
     settings

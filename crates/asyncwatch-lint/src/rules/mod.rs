@@ -13,9 +13,11 @@ pub mod blocking_process;
 pub mod blocking_sleep;
 pub mod blocking_wait;
 pub mod cpu_heavy_hash;
+pub mod custom_blocking;
 pub mod guard_across_await;
 pub mod nested_block_on;
 pub mod std_mutex_lock;
+pub mod unused_suppression;
 
 /// The registry: every rule with the catalog entries it reports. Order is the order of
 /// `asyncwatch rules` and of the generated docs index.
@@ -43,6 +45,11 @@ const REGISTRY: &[(&Rule, &[&[Blocking]])] = &[
         guard_across_await::CATALOG,
     ),
     (&std_mutex_lock::STD_MUTEX_LOCK, std_mutex_lock::CATALOG),
+    (&custom_blocking::CUSTOM_BLOCKING, custom_blocking::CATALOG),
+    (
+        &unused_suppression::UNUSED_SUPPRESSION,
+        unused_suppression::CATALOG,
+    ),
 ];
 
 /// All rules, in registry order.
