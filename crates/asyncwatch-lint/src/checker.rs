@@ -54,10 +54,71 @@ pub(crate) struct Pending {
 
 /// What one file contributes to a run.
 pub(crate) struct FileFindings {
+    pub file: String,
     pub pending: Vec<Pending>,
     /// Names of this file's functions and methods that hand a closure parameter to an
     /// offload entry point (`fn asyncify<F>(f: F) { spawn_blocking(f) }`).
     pub wrappers: HashSet<String>,
+    /// Every function body in the file, for whole-crate blocking summaries.
+    pub functions: Vec<FnDef>,
+    /// Calls that may reach a function of the crate, a workspace member or a dependency.
+    pub calls: Vec<CallRecord>,
+    /// `use` bindings and globs of this file's modules, to follow re-exports across files.
+    pub exports: crate::resolve::ModuleExports,
+}
+
+impl FileFindings {
+    /// Moves every byte offset, for sources whose first bytes the parser did not see.
+    pub(crate) fn shift_offsets(&mut self, shift: usize) {
+        let shift_span = |span: &mut asyncwatch_diagnostics::Span| {
+            span.start.offset += shift;
+            span.end.offset += shift;
+        };
+        for pending in &mut self.pending {
+            shift_span(&mut pending.diagnostic.span);
+        }
+        for call in &mut self.calls {
+            shift_span(&mut call.span);
+        }
+        for function in &mut self.functions {
+            shift_span(&mut function.span);
+            if let Some(direct) = &mut function.direct {
+                shift_span(&mut direct.span);
+            }
+        }
+    }
+}
+
+/// A function body: where it is, and the first blocking call its sync code makes directly.
+pub(crate) struct FnDef {
+    /// Definition path within its crate: `crate::util::load_config`, `crate::db::Pool::get`.
+    pub path: String,
+    pub is_async: bool,
+    pub span: asyncwatch_diagnostics::Span,
+    pub direct: Option<DirectBlocking>,
+}
+
+/// A catalog call made directly in a sync function body (outside offloaded closures).
+#[derive(Clone)]
+pub(crate) struct DirectBlocking {
+    pub rule: &'static crate::rule::Rule,
+    pub what: String,
+    pub span: asyncwatch_diagnostics::Span,
+    pub why: &'static str,
+    pub instead: &'static str,
+}
+
+/// A call whose callee is resolved across files later.
+pub(crate) struct CallRecord {
+    /// The calling function (index into [`FileFindings::functions`]); `None` outside any.
+    pub caller: Option<usize>,
+    /// Paths the callee may have, most likely first.
+    pub candidates: Vec<String>,
+    pub span: asyncwatch_diagnostics::Span,
+    /// `Async`: a finding if the callee blocks. `Sync`: an edge of the call graph.
+    pub context: Context,
+    pub function: Option<String>,
+    pub unless_wrapper: Option<String>,
 }
 
 /// Free functions that run a closure off the async worker (or are allowed to block it).
@@ -199,6 +260,10 @@ pub(crate) struct Checker<'s> {
     /// Names of locals, in the current function, that are handed to an offload entry point.
     offloaded_locals: HashSet<String>,
     diagnostics: Vec<Pending>,
+    functions: Vec<FnDef>,
+    /// The function whose body is being visited, innermost last (`None` inside a module).
+    function_stack: Vec<Option<usize>>,
+    calls: Vec<CallRecord>,
 }
 
 impl<'s> Checker<'s> {
@@ -220,7 +285,17 @@ impl<'s> Checker<'s> {
             awaited: HashSet::new(),
             offloaded_locals: HashSet::new(),
             diagnostics: Vec::new(),
+            functions: Vec::new(),
+            function_stack: Vec::new(),
+            calls: Vec::new(),
         }
+    }
+
+    /// Sets the module path of the file's root (`crate::util` for `src/util.rs`), so that
+    /// paths resolve the same from every file of a crate.
+    pub(crate) fn with_module_path(mut self, module: Vec<String>) -> Self {
+        self.resolver = Resolver::with_root(module);
+        self
     }
 
     pub(crate) fn check_file(mut self, file: &syn::File) -> FileFindings {
@@ -231,8 +306,12 @@ impl<'s> Checker<'s> {
         }
         self.resolver.pop();
         FileFindings {
+            file: self.file,
             pending: self.diagnostics,
             wrappers: std::mem::take(&mut self.items.wrappers),
+            functions: self.functions,
+            calls: self.calls,
+            exports: self.resolver.exports(),
         }
     }
 
@@ -457,6 +536,10 @@ impl<'s> Checker<'s> {
         if !self.settings.is_enabled(entry.rule) {
             return;
         }
+        if self.context() != Context::Async {
+            self.record_direct_blocking(entry, what, span);
+            return;
+        }
         let unless_wrapper = self.offload_candidate();
         let diagnostic = Diagnostic {
             file: self.file.clone(),
@@ -474,6 +557,52 @@ impl<'s> Checker<'s> {
         self.diagnostics.push(Pending {
             diagnostic,
             unless_wrapper,
+        });
+    }
+
+    /// In sync code a catalog call is not a finding: it makes the enclosing function a
+    /// blocking one, reported where async code calls it.
+    fn record_direct_blocking(&mut self, entry: Entry, what: &str, span: Span) {
+        // Pedantic lock taking does not make a function "blocking"; closures handed to a
+        // crate-local function might run elsewhere.
+        if self.context() != Context::Sync
+            || !entry.rule.enabled_by_default
+            || self.offload_candidate().is_some()
+        {
+            return;
+        }
+        let Some(Some(index)) = self.function_stack.last().copied() else {
+            return;
+        };
+        let function = &mut self.functions[index];
+        if function.direct.is_none() {
+            function.direct = Some(DirectBlocking {
+                rule: entry.rule,
+                what: what.to_owned(),
+                span: to_span(span),
+                why: entry.blocking.why,
+                instead: entry.blocking.instead,
+            });
+        }
+    }
+
+    /// Records a call to something that is not in the catalog, for the whole-crate pass.
+    fn record_call(&mut self, candidates: Vec<String>, span: Span) {
+        let context = self.context();
+        if context == Context::Offloaded || candidates.is_empty() {
+            return;
+        }
+        let caller = self.function_stack.last().copied().flatten();
+        if context == Context::Sync && caller.is_none() {
+            return;
+        }
+        self.calls.push(CallRecord {
+            caller,
+            candidates,
+            span: to_span(span),
+            context,
+            function: self.current_function(),
+            unless_wrapper: self.offload_candidate(),
         });
     }
 
@@ -508,12 +637,26 @@ impl<'s> Checker<'s> {
 
     // ----- functions -----
 
-    fn enter_fn(&mut self, name: String, sig: &Signature, polled: bool, block: &Block) {
+    fn enter_fn(
+        &mut self,
+        name: String,
+        definition: String,
+        sig: &Signature,
+        polled: bool,
+        block: &Block,
+    ) {
         let context = if sig.asyncness.is_some() || polled || takes_task_context(sig) {
             Context::Async
         } else {
             Context::Sync
         };
+        self.functions.push(FnDef {
+            path: definition,
+            is_async: sig.asyncness.is_some(),
+            span: to_span(sig.ident.span()),
+            direct: None,
+        });
+        self.function_stack.push(Some(self.functions.len() - 1));
         let saved_offloaded = std::mem::replace(
             &mut self.offloaded_locals,
             offloaded_locals(&self.resolver, block),
@@ -528,6 +671,15 @@ impl<'s> Checker<'s> {
             this.visit_block(block);
         });
         self.offloaded_locals = saved_offloaded;
+        self.function_stack.pop();
+    }
+
+    /// The path a function defined here has within its crate.
+    fn definition_path(&self, owner: Option<&str>, name: &syn::Ident) -> String {
+        match owner {
+            Some(owner) => format!("{owner}::{name}"),
+            None => format!("{}::{name}", self.resolver.current_module().join("::")),
+        }
     }
 
     fn qualified(&self, name: &syn::Ident) -> String {
@@ -622,7 +774,11 @@ impl<'s> Checker<'s> {
         let mut lookup = method.to_owned();
         for ty in receiver.deref_chain() {
             let Some(path) = ty.path() else { break };
-            if let Some(entry) = self.catalog.method(path, &lookup) {
+            if let Some(entry) = self
+                .catalog
+                .method(path, &lookup)
+                .or_else(|| self.settings.custom_method(path, &lookup))
+            {
                 self.report(entry, &format!("{path}::{method}"), span);
                 return;
             }
@@ -743,6 +899,10 @@ impl<'s> Checker<'s> {
         }
     }
 
+    fn direct_count(&self) -> usize {
+        self.functions.iter().filter(|f| f.direct.is_some()).count()
+    }
+
     fn check_scrutinee<'a>(
         &mut self,
         scrutinee: &Expr,
@@ -828,8 +988,10 @@ impl<'ast> Visit<'ast> for Checker<'_> {
     }
 
     fn visit_item_fn(&mut self, function: &'ast syn::ItemFn) {
+        let definition = self.definition_path(None, &function.sig.ident);
         self.enter_fn(
             function.sig.ident.to_string(),
+            definition,
             &function.sig,
             false,
             &function.block,
@@ -849,7 +1011,9 @@ impl<'ast> Visit<'ast> for Checker<'_> {
                 ImplItem::Fn(method) => {
                     let name = self.qualified(&method.sig.ident);
                     let polled = polled_trait && method.sig.ident.to_string().starts_with("poll");
-                    self.enter_fn(name, &method.sig, polled, &method.block);
+                    let owner = self.self_type().path().map(str::to_owned);
+                    let definition = self.definition_path(owner.as_deref(), &method.sig.ident);
+                    self.enter_fn(name, definition, &method.sig, polled, &method.block);
                 }
                 other => self.visit_impl_item(other),
             }
@@ -864,7 +1028,13 @@ impl<'ast> Visit<'ast> for Checker<'_> {
                 TraitItem::Fn(method) => {
                     if let Some(block) = &method.default {
                         let name = format!("{}::{}", item.ident, method.sig.ident);
-                        self.enter_fn(name, &method.sig, false, block);
+                        let owner = format!(
+                            "{}::{}",
+                            self.resolver.current_module().join("::"),
+                            item.ident
+                        );
+                        let definition = self.definition_path(Some(&owner), &method.sig.ident);
+                        self.enter_fn(name, definition, &method.sig, false, block);
                     }
                 }
                 other => self.visit_trait_item(other),
@@ -992,15 +1162,28 @@ impl<'ast> Visit<'ast> for Checker<'_> {
                 }
                 return;
             }
-            if self.in_async() && !awaited {
-                if let Some(entry) = self.catalog.function(path) {
+            if self.context() != Context::Offloaded && !awaited {
+                if let Some(entry) = self
+                    .catalog
+                    .function(path)
+                    .or_else(|| self.settings.custom_function(path))
+                {
                     self.report(entry, path, call_span(call));
                     visit::visit_expr_call(self, call);
                     return;
                 }
             }
+            if !is_standard_library(path) {
+                self.record_call(vec![path.clone()], call_span(call));
+            }
+        } else if let Some(name) = &bare_name {
+            let candidates = self.resolver.glob_candidates(name);
+            self.record_call(candidates, call_span(call));
         }
-        if self.in_async() && !awaited && path.as_deref() != Some("std::mem::drop") {
+        if self.context() != Context::Offloaded
+            && !awaited
+            && path.as_deref() != Some("std::mem::drop")
+        {
             // Whatever is called, handing it a sync connection means a query on this thread.
             let what = path
                 .clone()
@@ -1032,12 +1215,22 @@ impl<'ast> Visit<'ast> for Checker<'_> {
             }
             return;
         }
-        if self.in_async() && !awaited {
+        if self.context() != Context::Offloaded {
             let span = method_call_span(call);
-            let before = self.diagnostics.len();
-            self.check_method_call(call, &method, span);
-            if self.diagnostics.len() == before {
-                self.check_connection_arguments(call.args.iter(), &method, span);
+            if !awaited {
+                let before = (self.diagnostics.len(), self.direct_count());
+                self.check_method_call(call, &method, span);
+                if (self.diagnostics.len(), self.direct_count()) == before {
+                    self.check_connection_arguments(call.args.iter(), &method, span);
+                }
+            }
+            // A method of a type of ours (or of a workspace member or a dependency).
+            let receiver = self.infer(&call.receiver);
+            let owner = receiver.deref_chain().find_map(|t| {
+                t.path().filter(|p| !is_standard_library(p)).map(str::to_owned)
+            });
+            if let Some(owner) = owner {
+                self.record_call(vec![format!("{owner}::{method}")], span);
             }
         }
         let on_self = matches!(&*call.receiver, Expr::Path(p) if p.path.is_ident("self"));
@@ -1056,7 +1249,7 @@ impl<'ast> Visit<'ast> for Checker<'_> {
 
     fn visit_expr_for_loop(&mut self, for_loop: &'ast syn::ExprForLoop) {
         self.visit_expr(&for_loop.expr);
-        if self.in_async() {
+        if self.context() != Context::Offloaded {
             // `for msg in rx` / `for msg in &rx` receives with a blocking `recv` per item.
             let ty = self.infer(&for_loop.expr);
             let entry = ty.deref_chain().find_map(|t| {
@@ -1144,6 +1337,13 @@ fn is_known_offload(path: &str) -> bool {
         || last == "block_in_place"
         || last == "unblock"
         || (parent == Some("thread") && matches!(last, "spawn" | "scope"))
+}
+
+fn is_standard_library(path: &str) -> bool {
+    ["std::", "core::", "alloc::"]
+        .iter()
+        .any(|prefix| path.starts_with(prefix))
+        || !path.contains("::")
 }
 
 fn is_crate_local(path: &str) -> bool {

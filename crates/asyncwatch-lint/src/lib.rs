@@ -14,14 +14,21 @@
 //! The analyzer parses files with syn and never compiles or runs them. See ARCHITECTURE.md
 //! for how a finding is made.
 
+pub mod baseline;
 mod catalog;
 mod checker;
+pub mod config;
+mod crate_model;
 mod discover;
+mod fix;
 mod macros;
+pub mod manifest;
 mod resolve;
 pub mod rule;
 pub mod rules;
 mod span;
+mod suppress;
+mod summaries;
 mod types;
 
 use std::collections::{HashMap, HashSet};
@@ -30,6 +37,7 @@ use std::path::PathBuf;
 
 pub use asyncwatch_diagnostics::{Diagnostic, FileError, Report, Severity};
 pub use discover::{discover, DiscoverError};
+pub use fix::apply_fixes;
 pub use rule::Rule;
 
 /// Which rules run and how loudly they report.
@@ -40,6 +48,11 @@ pub struct Settings {
     /// Extra functions (canonical paths) whose closure arguments run off the async worker,
     /// for projects with their own `spawn_blocking` wrappers.
     pub offload_functions: Vec<String>,
+    /// The project's own blocking functions (from configuration), by canonical path,
+    /// reported under `custom-blocking`.
+    custom_blocking: HashMap<String, &'static catalog::Blocking>,
+    /// Files and directories not to lint: globs relative to a directory.
+    exclude: Vec<(PathBuf, globset::GlobSet)>,
 }
 
 /// A rule name that no rule has.
@@ -56,6 +69,8 @@ impl Default for Settings {
                 .collect(),
             severities: HashMap::new(),
             offload_functions: Vec::new(),
+            custom_blocking: HashMap::new(),
+            exclude: Vec::new(),
         }
     }
 }
@@ -110,46 +125,97 @@ impl Settings {
     }
 }
 
+impl Settings {
+    /// Declares a project function blocking: calls to `path` (a canonical path such as
+    /// `crate::db::query_sync`, or `Type::method` for a method on a receiver of known type)
+    /// in async code are reported under `custom-blocking` with `reason` as a note and
+    /// `replacement` as help.
+    pub fn add_blocking_function(&mut self, path: &str, reason: &str, replacement: &str) {
+        // Catalog entries are static; configuration is read once per run, so leaking these
+        // few strings is cheaper than making every entry owned.
+        let blocking: &'static catalog::Blocking = Box::leak(Box::new(catalog::Blocking::func(
+            Box::leak(path.to_owned().into_boxed_str()),
+            Box::leak(reason.to_owned().into_boxed_str()),
+            Box::leak(replacement.to_owned().into_boxed_str()),
+        )));
+        self.custom_blocking.insert(path.to_owned(), blocking);
+    }
+
+    /// The configured blocking function at this canonical path, as a catalog entry.
+    pub(crate) fn custom_function(&self, path: &str) -> Option<catalog::Entry> {
+        if !self.is_enabled(&rules::custom_blocking::CUSTOM_BLOCKING) {
+            return None;
+        }
+        self.custom_blocking.get(path).map(|blocking| catalog::Entry {
+            rule: &rules::custom_blocking::CUSTOM_BLOCKING,
+            blocking,
+        })
+    }
+
+    /// The configured blocking method `method` on receivers of type `ty`.
+    pub(crate) fn custom_method(&self, ty: &str, method: &str) -> Option<catalog::Entry> {
+        if self.custom_blocking.is_empty() {
+            return None;
+        }
+        self.custom_function(&format!("{ty}::{method}"))
+    }
+
+    /// Excludes files matching `pattern` (a glob relative to `dir`; a pattern matching a
+    /// directory excludes everything below it).
+    pub fn add_exclude(&mut self, dir: &std::path::Path, pattern: &str) -> Result<(), globset::Error> {
+        let pattern = pattern.trim_start_matches("./").trim_end_matches('/');
+        let glob = globset::GlobBuilder::new(pattern)
+            .literal_separator(true)
+            .build()?;
+        let set = globset::GlobSetBuilder::new().add(glob).build()?;
+        self.exclude.push((manifest::absolute_clean(dir), set));
+        Ok(())
+    }
+
+    /// Whether configuration excludes `file`.
+    pub fn is_excluded(&self, file: &std::path::Path) -> bool {
+        if self.exclude.is_empty() {
+            return false;
+        }
+        let file = manifest::absolute_clean(file);
+        self.exclude.iter().any(|(dir, set)| {
+            file.strip_prefix(dir)
+                .is_ok_and(|relative| relative.ancestors().any(|p| !p.as_os_str().is_empty() && set.is_match(p)))
+        })
+    }
+}
+
 fn lookup(name: &str) -> Result<&'static Rule, UnknownRule> {
     rules::by_name(name).ok_or_else(|| UnknownRule(name.to_owned()))
 }
 
 /// Analyzes one file's text. `file` is the name diagnostics carry. A syntax error is returned
-/// as a [`FileError`] naming the line and column.
-pub fn check_source(
-    file: &str,
-    source: &str,
-    settings: &Settings,
-) -> Result<Vec<Diagnostic>, FileError> {
-    analyze(file, source, settings).map(|findings| resolve_pending(vec![findings]))
+/// as a [`FileError`] naming the line and column. Calls to helpers defined in the same text
+/// are followed; for calls across files, lint the crate with [`lint_paths`].
+pub fn check_source(file: &str, source: &str, settings: &Settings) -> Result<Vec<Diagnostic>, FileError> {
+    let unit = crate_model::Unit { crate_name: "@source".to_owned(), module: vec!["crate".to_owned()], report: true };
+    let findings = analyze(file, source, settings, unit.module.clone())?;
+    let mut diagnostics = summaries::resolve(vec![(findings, unit)], settings);
+    suppress::apply(file, source, &mut diagnostics, settings);
+    Ok(diagnostics)
 }
 
-fn analyze(
-    file: &str,
-    source: &str,
-    settings: &Settings,
-) -> Result<checker::FileFindings, FileError> {
+fn analyze(file: &str, source: &str, settings: &Settings, module: Vec<String>) -> Result<checker::FileFindings, FileError> {
     let result = std::panic::catch_unwind(AssertUnwindSafe(|| {
         let syntax = syn::parse_file(source).map_err(|error| {
             let start = error.span().start();
             FileError {
                 file: file.to_owned(),
-                message: format!(
-                    "syntax error at {}:{}: {error}",
-                    start.line,
-                    start.column + 1
-                ),
+                message: format!("syntax error at {}:{}: {error}", start.line, start.column + 1),
             }
         })?;
-        let mut findings = checker::Checker::new(file, settings).check_file(&syntax);
+        let mut findings = checker::Checker::new(file, settings).with_module_path(module).check_file(&syntax);
         // syn drops a byte order mark before parsing, so its offsets start after it.
         if source.starts_with('\u{feff}') {
-            let shift = '\u{feff}'.len_utf8();
-            for pending in &mut findings.pending {
-                pending.diagnostic.span.start.offset += shift;
-                pending.diagnostic.span.end.offset += shift;
-            }
+            findings.shift_offsets('\u{feff}'.len_utf8());
         }
+        let shift = if source.starts_with('\u{feff}') { '\u{feff}'.len_utf8() } else { 0 };
+        fix::attach(&syntax, file, shift, findings.pending.iter_mut().map(|p| &mut p.diagnostic));
         Ok(findings)
     }));
     // Spans are resolved into positions above; dropping the thread's source map keeps memory
@@ -163,32 +229,9 @@ fn analyze(
                 .map(|s| (*s).to_owned())
                 .or_else(|| panic.downcast_ref::<String>().cloned())
                 .unwrap_or_else(|| "unknown panic".to_owned());
-            Err(FileError {
-                file: file.to_owned(),
-                message: format!("internal error while analyzing: {what}"),
-            })
+            Err(FileError { file: file.to_owned(), message: format!("internal error while analyzing: {what}") })
         }
     }
-}
-
-/// Keeps the findings that hold once every file's offload wrappers are known: a finding in
-/// a closure handed to a crate-local function is dropped when some file shows that function
-/// hands the closure to `spawn_blocking` (or another offload entry point).
-fn resolve_pending(findings: Vec<checker::FileFindings>) -> Vec<Diagnostic> {
-    let wrappers: HashSet<String> = findings
-        .iter()
-        .flat_map(|f| f.wrappers.iter().cloned())
-        .collect();
-    findings
-        .into_iter()
-        .flat_map(|f| f.pending)
-        .filter(|p| {
-            p.unless_wrapper
-                .as_ref()
-                .is_none_or(|name| !wrappers.contains(name))
-        })
-        .map(|p| p.diagnostic)
-        .collect()
 }
 
 /// Lints every Rust file under `paths` (files or directories) in parallel.
@@ -196,43 +239,47 @@ fn resolve_pending(findings: Vec<checker::FileFindings>) -> Vec<Diagnostic> {
 /// A path that does not exist is an error for the whole run; a file that cannot be read or
 /// parsed becomes an entry in [`Report::errors`] and the run continues.
 pub fn lint_paths(paths: &[PathBuf], settings: &Settings) -> Result<Report, DiscoverError> {
-    let files = discover(paths)?;
+    let mut files = discover(paths)?;
+    files.retain(|file| !settings.is_excluded(file));
     Ok(lint_files(&files, settings))
 }
 
-/// Lints the given files, which must exist. Offload wrappers found in any of them count for
-/// all of them, so give the files of one crate together.
+/// Lints the given files, which must exist, as parts of their crates: the crate model (from
+/// the nearest `Cargo.toml`) gives each file its module path, and the other files of those
+/// crates and of their path dependencies are read too, so calls into sync helpers that block
+/// are followed across files and workspace members.
 pub fn lint_files(files: &[PathBuf], settings: &Settings) -> Report {
     use rayon::prelude::*;
-    let check = |path: &PathBuf| -> Result<checker::FileFindings, FileError> {
+    let model = crate_model::build(files, &[]);
+    let check = |(path, unit): &(PathBuf, crate_model::Unit)| -> Result<(checker::FileFindings, crate_model::Unit), (FileError, bool)> {
         let name = path.display().to_string();
-        let source = std::fs::read(path).map_err(|e| FileError {
-            file: name.clone(),
-            message: format!("cannot read file: {e}"),
-        })?;
-        let source = String::from_utf8(source).map_err(|_| FileError {
-            file: name.clone(),
-            message: "file is not valid UTF-8".to_owned(),
-        })?;
-        analyze(&name, &source, settings)
+        let fail = |message: String| (FileError { file: name.clone(), message }, unit.report);
+        let source = std::fs::read(path).map_err(|e| fail(format!("cannot read file: {e}")))?;
+        let source = String::from_utf8(source).map_err(|_| fail("file is not valid UTF-8".to_owned()))?;
+        analyze(&name, &source, settings, unit.module.clone())
+            .map(|findings| (findings, unit.clone()))
+            .map_err(|error| (error, unit.report))
     };
     // Parsing recurses deeply on deeply nested code; big stacks keep that from overflowing.
     let outcomes: Vec<_> = match rayon::ThreadPoolBuilder::new().stack_size(64 << 20).build() {
-        Ok(pool) => pool.install(|| files.par_iter().map(check).collect()),
-        Err(_) => files.iter().map(check).collect(),
+        Ok(pool) => pool.install(|| model.files.par_iter().map(check).collect()),
+        Err(_) => model.files.iter().map(check).collect(),
     };
-    let mut report = Report {
-        files: files.len(),
-        ..Report::default()
-    };
-    let mut findings = Vec::new();
+    let mut report = Report { files: files.len(), ..Report::default() };
+    let mut analyzed = Vec::new();
     for outcome in outcomes {
         match outcome {
-            Ok(file_findings) => findings.push(file_findings),
-            Err(error) => report.errors.push(error),
+            Ok(file) => analyzed.push(file),
+            // A context file that does not parse only loses its summaries.
+            Err((error, reported)) => {
+                if reported {
+                    report.errors.push(error);
+                }
+            }
         }
     }
-    report.diagnostics = resolve_pending(findings);
+    report.diagnostics = summaries::resolve(analyzed, settings);
+    suppress::apply_files(files, &mut report.diagnostics, settings);
     report.sort();
     report
 }

@@ -47,11 +47,60 @@ pub(crate) struct Resolver {
     /// Module scopes by module path, so `use super::*` in a test module can see the parent's
     /// imports.
     modules: HashMap<Vec<String>, Scope>,
+    /// The module path of the file's root: `crate` for a crate root, `crate::util` for
+    /// `src/util.rs`.
+    root: Vec<String>,
+}
+
+/// The `use` bindings of a file's modules, keyed by the path they can be reached at, so a
+/// whole-crate pass can follow `pub use` re-exports from other files.
+#[derive(Debug, Default)]
+pub(crate) struct ModuleExports {
+    /// `crate::util::load` -> `crate::util::config::load`.
+    pub aliases: Vec<(String, String)>,
+    /// `crate::util` -> `crate::util::config` for `use self::config::*` in `util`.
+    pub globs: Vec<(String, String)>,
 }
 
 impl Resolver {
     pub(crate) fn new() -> Self {
-        Self::default()
+        Self::with_root(vec!["crate".to_owned()])
+    }
+
+    pub(crate) fn with_root(root: Vec<String>) -> Self {
+        Resolver { root, ..Self::default() }
+    }
+
+    /// Candidate paths for a bare name nothing in this file binds: each glob import of a
+    /// module of the crate (`use crate::util::*`) may provide it.
+    pub(crate) fn glob_candidates(&self, name: &str) -> Vec<String> {
+        let mut candidates = Vec::new();
+        for scope in self.scopes.iter().rev() {
+            for glob in &scope.globs {
+                let glob = self.absolute(glob, scope, 0);
+                if glob.first().is_some_and(|s| s == "crate") || glob.first().is_some_and(|s| s != "std") {
+                    candidates.push(format!("{}::{name}", glob.join("::")));
+                }
+            }
+        }
+        candidates
+    }
+
+    pub(crate) fn exports(&self) -> ModuleExports {
+        let mut exports = ModuleExports::default();
+        for (module, scope) in &self.modules {
+            let prefix = module.join("::");
+            for (name, binding) in &scope.names {
+                if let Binding::Import(path) = binding {
+                    let target = self.absolute(path, scope, 0);
+                    exports.aliases.push((format!("{prefix}::{name}"), target.join("::")));
+                }
+            }
+            for glob in &scope.globs {
+                exports.globs.push((prefix.clone(), self.absolute(glob, scope, 0).join("::")));
+            }
+        }
+        exports
     }
 
     /// Enters a module whose items are `items`. `name` is `None` for the file root.
@@ -85,11 +134,8 @@ impl Resolver {
         self.scopes.pop();
     }
 
-    fn current_module(&self) -> Vec<String> {
-        self.scopes
-            .last()
-            .map(|s| s.module.clone())
-            .unwrap_or_else(|| vec!["crate".to_owned()])
+    pub(crate) fn current_module(&self) -> Vec<String> {
+        self.scopes.last().map_or_else(|| self.root.clone(), |s| s.module.clone())
     }
 
     /// The canonical path a path expression or type path refers to, or `None` when it is a

@@ -1,0 +1,462 @@
+//! The crate model: which crate and module each file belongs to.
+//!
+//! Starting from the `Cargo.toml` nearest to each linted file, every target of the package
+//! (library, binaries, tests, examples, benches, build script) is a crate root; `mod`
+//! declarations are followed from each root (`foo.rs`, `foo/mod.rs`, `#[path]`, nested inline
+//! modules) to give every file its module path. Path dependencies are read too, as context:
+//! their functions get blocking summaries but their own findings are not reported. A file no
+//! crate reaches is a crate of its own, so loose files still work.
+//!
+//! `mod` declarations are found by scanning lines rather than by parsing, because module
+//! paths must be known before a file is analyzed and a second parse of every file would
+//! double the cost of a run. The scan also sees declarations inside macro bodies
+//! (`cfg_rt! { mod spawn; }`), which a parse would not.
+
+use std::collections::{HashMap, HashSet};
+use std::path::{Path, PathBuf};
+
+/// Where a file sits in the program.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct Unit {
+    /// The name other crates use for this crate (`my_lib`), or a name no path can spell
+    /// (`my_app@bin:server`, `@file:src/x.rs`) for crates nothing imports.
+    pub crate_name: String,
+    /// The file's module path, starting with `crate`.
+    pub module: Vec<String>,
+    /// Whether findings in this file are reported (context files only feed summaries).
+    pub report: bool,
+}
+
+#[derive(Debug, Default)]
+pub(crate) struct Model {
+    /// Every file to analyze, linted files first, with its place in the program.
+    pub files: Vec<(PathBuf, Unit)>,
+}
+
+#[derive(Debug, Clone)]
+pub(crate) struct Target {
+    pub crate_name: String,
+    pub root: PathBuf,
+}
+
+/// Builds the model for the files of a run. `extra_roots` are more crates to read as
+/// context (dependency sources for `--deps`).
+pub(crate) fn build(files: &[PathBuf], extra_roots: &[Target]) -> Model {
+    let mut manifests: HashMap<PathBuf, Option<PathBuf>> = HashMap::new();
+    let mut packages: Vec<PathBuf> = Vec::new();
+    for file in files {
+        if let Some(manifest) = nearest_manifest(file, &mut manifests) {
+            if !packages.contains(&manifest) {
+                packages.push(manifest);
+            }
+        }
+    }
+    // Path dependencies, transitively, so calls into workspace members resolve.
+    let mut index = 0;
+    while index < packages.len() {
+        for dependency in path_dependencies(&packages[index]) {
+            if !packages.contains(&dependency) {
+                packages.push(dependency);
+            }
+        }
+        index += 1;
+    }
+
+    let mut assigned: HashMap<PathBuf, (String, Vec<String>)> = HashMap::new();
+    let targets: Vec<Target> =
+        packages.iter().flat_map(|manifest| targets(manifest)).chain(extra_roots.iter().cloned()).collect();
+    for target in &targets {
+        walk_modules(&target.root, vec!["crate".to_owned()], &target.crate_name, &mut assigned, 0);
+    }
+
+    let reported: HashSet<PathBuf> = files.iter().map(|f| canonical(f)).collect();
+    let mut model = Model::default();
+    for file in files {
+        let unit = match assigned.get(&canonical(file)) {
+            Some((crate_name, module)) => Unit { crate_name: crate_name.clone(), module: module.clone(), report: true },
+            None => Unit {
+                crate_name: format!("@file:{}", file.display()),
+                module: vec!["crate".to_owned()],
+                report: true,
+            },
+        };
+        model.files.push((file.clone(), unit));
+    }
+    let mut context: Vec<(PathBuf, Unit)> = assigned
+        .into_iter()
+        .filter(|(path, _)| !reported.contains(path))
+        .map(|(path, (crate_name, module))| (path, Unit { crate_name, module, report: false }))
+        .collect();
+    context.sort_by(|a, b| a.0.cmp(&b.0));
+    model.files.extend(context);
+    model
+}
+
+fn canonical(path: &Path) -> PathBuf {
+    std::fs::canonicalize(path).unwrap_or_else(|_| path.to_path_buf())
+}
+
+fn nearest_manifest(file: &Path, cache: &mut HashMap<PathBuf, Option<PathBuf>>) -> Option<PathBuf> {
+    let file = canonical(file);
+    let mut visited = Vec::new();
+    let mut dir = file.parent();
+    let mut found = None;
+    while let Some(current) = dir {
+        if let Some(cached) = cache.get(current) {
+            found = cached.clone();
+            break;
+        }
+        visited.push(current.to_path_buf());
+        let candidate = current.join("Cargo.toml");
+        if candidate.is_file() && has_package(&candidate) {
+            found = Some(candidate);
+            break;
+        }
+        dir = current.parent();
+    }
+    for dir in visited {
+        cache.insert(dir, found.clone());
+    }
+    found
+}
+
+fn read_manifest(manifest: &Path) -> Option<toml::Table> {
+    std::fs::read_to_string(manifest).ok()?.parse::<toml::Table>().ok()
+}
+
+fn has_package(manifest: &Path) -> bool {
+    read_manifest(manifest).is_some_and(|t| t.contains_key("package"))
+}
+
+fn identifier(name: &str) -> String {
+    name.replace('-', "_")
+}
+
+/// Manifests of the package's `path = ".."` dependencies (normal and dev).
+fn path_dependencies(manifest: &Path) -> Vec<PathBuf> {
+    let Some(table) = read_manifest(manifest) else { return Vec::new() };
+    let dir = manifest.parent().unwrap_or(Path::new("."));
+    let mut out = Vec::new();
+    for section in ["dependencies", "dev-dependencies"] {
+        let Some(deps) = table.get(section).and_then(|d| d.as_table()) else { continue };
+        for spec in deps.values() {
+            if let Some(path) = spec.get("path").and_then(|p| p.as_str()) {
+                let candidate = canonical(&dir.join(path).join("Cargo.toml"));
+                if candidate.is_file() {
+                    out.push(candidate);
+                }
+            }
+        }
+    }
+    out
+}
+
+/// The crate roots of a package, library first, following Cargo's target auto-discovery.
+pub(crate) fn targets(manifest: &Path) -> Vec<Target> {
+    let Some(table) = read_manifest(manifest) else { return Vec::new() };
+    let Some(package) = table.get("package").and_then(|p| p.as_table()) else { return Vec::new() };
+    let package_name = package.get("name").and_then(|n| n.as_str()).unwrap_or("package");
+    let dir = manifest.parent().unwrap_or(Path::new("."));
+    let lib_table = table.get("lib").and_then(|l| l.as_table());
+    let lib_name = identifier(lib_table.and_then(|l| l.get("name")).and_then(|n| n.as_str()).unwrap_or(package_name));
+    let mut out = Vec::new();
+    let lib_path = lib_table
+        .and_then(|l| l.get("path"))
+        .and_then(|p| p.as_str())
+        .map(|p| dir.join(p))
+        .unwrap_or_else(|| dir.join("src/lib.rs"));
+    if lib_path.is_file() {
+        out.push(Target { crate_name: lib_name.clone(), root: lib_path });
+    }
+    let mut add = |kind: &str, name: &str, root: PathBuf| {
+        if root.is_file() && !out.iter().any(|t| t.root == root) {
+            out.push(Target { crate_name: format!("{lib_name}@{kind}:{name}"), root });
+        }
+    };
+    let declared = |section: &str| -> Vec<(String, Option<String>)> {
+        table
+            .get(section)
+            .and_then(|s| s.as_array())
+            .map(|entries| {
+                entries
+                    .iter()
+                    .filter_map(|e| {
+                        let name = e.get("name")?.as_str()?.to_owned();
+                        Some((name, e.get("path").and_then(|p| p.as_str()).map(str::to_owned)))
+                    })
+                    .collect()
+            })
+            .unwrap_or_default()
+    };
+    for (section, kind, folder) in
+        [("bin", "bin", "src/bin"), ("test", "test", "tests"), ("example", "example", "examples"), ("bench", "bench", "benches")]
+    {
+        for (name, path) in declared(section) {
+            let root = match path {
+                Some(path) => dir.join(path),
+                None if kind == "bin" && name == package_name => dir.join("src/main.rs"),
+                None => dir.join(folder).join(format!("{name}.rs")),
+            };
+            add(kind, &name, root);
+        }
+        if kind == "bin" {
+            add("bin", package_name, dir.join("src/main.rs"));
+        }
+        for (name, root) in discovered(&dir.join(folder)) {
+            add(kind, &name, root);
+        }
+    }
+    add("build", "build", dir.join("build.rs"));
+    out
+}
+
+/// `folder/*.rs` and `folder/*/main.rs`, as Cargo discovers targets.
+fn discovered(folder: &Path) -> Vec<(String, PathBuf)> {
+    let Ok(entries) = std::fs::read_dir(folder) else { return Vec::new() };
+    let mut out: Vec<(String, PathBuf)> = entries
+        .filter_map(Result::ok)
+        .filter_map(|entry| {
+            let path = entry.path();
+            let name = path.file_stem()?.to_string_lossy().into_owned();
+            if path.is_file() && path.extension().is_some_and(|e| e == "rs") {
+                Some((name, path))
+            } else if path.join("main.rs").is_file() {
+                Some((name, path.join("main.rs")))
+            } else {
+                None
+            }
+        })
+        .collect();
+    out.sort();
+    out
+}
+
+/// A `mod name;` declaration found in a file.
+#[derive(Debug, PartialEq, Eq)]
+struct ModDecl {
+    /// Inline modules the declaration sits in (`mod a { mod b; }` gives `["a"]`).
+    inline: Vec<String>,
+    name: String,
+    path_attribute: Option<String>,
+}
+
+fn walk_modules(
+    file: &Path,
+    module: Vec<String>,
+    crate_name: &str,
+    assigned: &mut HashMap<PathBuf, (String, Vec<String>)>,
+    depth: usize,
+) {
+    let file = canonical(file);
+    if depth > 64 || assigned.contains_key(&file) {
+        return;
+    }
+    let Ok(text) = std::fs::read_to_string(&file) else { return };
+    assigned.insert(file.clone(), (crate_name.to_owned(), module.clone()));
+    let dir = file.parent().unwrap_or(Path::new(".")).to_path_buf();
+    let file_name = file.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+    // Children of `foo.rs` live in `foo/`; children of a root or of `mod.rs` live beside it.
+    let owns_directory = depth == 0 || file_name == "mod.rs";
+    let children_dir = if owns_directory { dir.clone() } else { dir.join(file.file_stem().unwrap_or_default()) };
+    for decl in scan_mod_decls(&text) {
+        let mut child_module = module.clone();
+        child_module.extend(decl.inline.iter().cloned());
+        child_module.push(decl.name.clone());
+        let child = match &decl.path_attribute {
+            // `#[path]` is relative to the declaring file's directory (plus inline modules).
+            Some(path) => {
+                let mut base = dir.clone();
+                base.extend(decl.inline.iter());
+                base.join(path)
+            }
+            None => {
+                let mut base = children_dir.clone();
+                base.extend(decl.inline.iter());
+                let flat = base.join(format!("{}.rs", decl.name));
+                if flat.is_file() {
+                    flat
+                } else {
+                    base.join(&decl.name).join("mod.rs")
+                }
+            }
+        };
+        if child.is_file() {
+            walk_modules(&child, child_module, crate_name, assigned, depth + 1);
+        }
+    }
+}
+
+fn scan_mod_decls(text: &str) -> Vec<ModDecl> {
+    let mut out = Vec::new();
+    let mut inline: Vec<(String, i64)> = Vec::new();
+    let mut depth: i64 = 0;
+    let mut pending_path: Option<String> = None;
+    let mut in_block_comment = false;
+    for raw in text.lines() {
+        let line = strip_comments(raw, &mut in_block_comment);
+        // Attribute values live in strings, which the stripped line has emptied; the raw line
+        // is parsed unless the whole line is comment.
+        let mut rest = if line.trim().is_empty() { "" } else { raw.trim() };
+        // Attributes, possibly several, before the item on the same line.
+        while let Some(attribute) = rest.strip_prefix("#[") {
+            let Some(end) = attribute.find(']') else { break };
+            let inner = attribute[..end].trim();
+            if let Some(value) = inner.strip_prefix("path") {
+                let value = value.trim_start().trim_start_matches('=').trim();
+                pending_path = Some(value.trim_matches('"').to_owned());
+            }
+            rest = attribute[end + 1..].trim_start();
+        }
+        if let Some((name, kind)) = parse_mod_item(rest) {
+            match kind {
+                ModKind::Declaration => out.push(ModDecl {
+                    inline: inline.iter().map(|(n, _)| n.clone()).collect(),
+                    name,
+                    path_attribute: pending_path.take(),
+                }),
+                ModKind::Inline => inline.push((name, depth)),
+            }
+        }
+        if !rest.is_empty() && !rest.starts_with("#[") {
+            pending_path = None;
+        }
+        depth += brace_delta(&line);
+        while inline.last().is_some_and(|(_, opened_at)| depth <= *opened_at) {
+            inline.pop();
+        }
+    }
+    out
+}
+
+enum ModKind {
+    Declaration,
+    Inline,
+}
+
+/// `[pub[(..)]] mod name;` or `[pub[(..)]] mod name {`.
+fn parse_mod_item(line: &str) -> Option<(String, ModKind)> {
+    let mut rest = line;
+    if let Some(after) = rest.strip_prefix("pub") {
+        rest = after.trim_start();
+        if rest.starts_with('(') {
+            rest = rest[rest.find(')')? + 1..].trim_start();
+        }
+    }
+    rest = rest.strip_prefix("mod")?;
+    if !rest.starts_with(char::is_whitespace) {
+        return None;
+    }
+    rest = rest.trim_start();
+    let rest = rest.strip_prefix("r#").unwrap_or(rest);
+    let end = rest.find(|c: char| !(c.is_alphanumeric() || c == '_')).unwrap_or(rest.len());
+    let name = &rest[..end];
+    if name.is_empty() {
+        return None;
+    }
+    match rest[end..].trim_start().chars().next() {
+        Some(';') => Some((name.to_owned(), ModKind::Declaration)),
+        Some('{') => Some((name.to_owned(), ModKind::Inline)),
+        _ => None,
+    }
+}
+
+/// Removes `//` and `/* */` comments and string contents, so braces in them are not counted.
+fn strip_comments(line: &str, in_block_comment: &mut bool) -> String {
+    let mut out = String::with_capacity(line.len());
+    let mut chars = line.chars().peekable();
+    let mut in_string = false;
+    while let Some(c) = chars.next() {
+        if *in_block_comment {
+            if c == '*' && chars.peek() == Some(&'/') {
+                chars.next();
+                *in_block_comment = false;
+            }
+            continue;
+        }
+        if in_string {
+            if c == '\\' {
+                chars.next();
+            } else if c == '"' {
+                in_string = false;
+                out.push('"');
+            }
+            continue;
+        }
+        match c {
+            '/' if chars.peek() == Some(&'/') => break,
+            '/' if chars.peek() == Some(&'*') => {
+                chars.next();
+                *in_block_comment = true;
+            }
+            '"' => {
+                in_string = true;
+                out.push('"');
+            }
+            // A char literal such as '{' must not count as a brace.
+            '\'' => {
+                let lookahead: String = chars.clone().take(3).collect();
+                if lookahead.chars().nth(1) == Some('\'') {
+                    chars.next();
+                    chars.next();
+                } else if lookahead.starts_with('\\') {
+                    while let Some(next) = chars.next() {
+                        if next == '\'' {
+                            break;
+                        }
+                    }
+                } else {
+                    out.push(c);
+                }
+            }
+            _ => out.push(c),
+        }
+    }
+    // A string still open at the end of the line: keep its quote so a later `path = "..."`
+    // attribute parse is not confused; multi-line strings are rare around `mod` items.
+    out
+}
+
+fn brace_delta(line: &str) -> i64 {
+    line.chars().fold(0, |d, c| match c {
+        '{' => d + 1,
+        '}' => d - 1,
+        _ => d,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn finds_declarations_with_attributes_visibility_and_inline_nesting() {
+        let text = r#"
+pub mod api;
+pub(crate) mod db; // comment { not a brace
+#[cfg(test)]
+mod tests;
+#[path = "other/impl.rs"]
+mod imp;
+mod outer {
+    fn f() { let s = "}"; let c = '{'; }
+    pub mod inner;
+}
+mod after;
+/* mod commented; */
+"#;
+        let decls = scan_mod_decls(text);
+        let names: Vec<(Vec<String>, String, Option<String>)> =
+            decls.into_iter().map(|d| (d.inline, d.name, d.path_attribute)).collect();
+        assert_eq!(
+            names,
+            vec![
+                (vec![], "api".to_owned(), None),
+                (vec![], "db".to_owned(), None),
+                (vec![], "tests".to_owned(), None),
+                (vec![], "imp".to_owned(), Some("other/impl.rs".to_owned())),
+                (vec!["outer".to_owned()], "inner".to_owned(), None),
+                (vec![], "after".to_owned(), None),
+            ]
+        );
+    }
+}

@@ -1,0 +1,289 @@
+//! Whole-program blocking summaries.
+//!
+//! Every file contributes its function bodies (with the first blocking call each makes
+//! directly in sync code), its calls, and its `use` bindings. This module keys them all by
+//! crate name (`crate::util::f` in crate `app` becomes `app::util::f`, so calls between
+//! workspace members and into dependencies resolve the same way), follows re-exports, and
+//! computes which sync functions block: those that make a blocking call, or call a function
+//! that blocks, to a fixed point (cycles are fine: a function is marked once, by the first
+//! chain found, which is a shortest one). A call from async code to a blocking function is a
+//! finding at the call site, with the whole chain as related locations.
+
+use std::collections::{HashMap, HashSet, VecDeque};
+
+use asyncwatch_diagnostics::{Diagnostic, Related};
+
+use crate::checker::{Context, DirectBlocking, FileFindings, Pending};
+use crate::crate_model::Unit;
+use crate::Settings;
+
+struct Function {
+    key: String,
+    crate_name: String,
+    file: String,
+    is_async: bool,
+    direct: Option<DirectBlocking>,
+}
+
+struct Call {
+    caller: Option<usize>,
+    candidates: Vec<String>,
+    file: String,
+    crate_name: String,
+    span: asyncwatch_diagnostics::Span,
+    context: Context,
+    function: Option<String>,
+    unless_wrapper: Option<String>,
+    report: bool,
+}
+
+#[derive(Clone, Copy)]
+enum Reason {
+    Direct,
+    /// Blocks because of this call (index into calls) to this function.
+    Via { call: usize, callee: usize },
+}
+
+#[derive(Default)]
+struct Program {
+    functions: Vec<Function>,
+    by_key: HashMap<String, Vec<usize>>,
+    calls: Vec<Call>,
+    aliases: HashMap<String, String>,
+    globs: HashMap<String, Vec<String>>,
+}
+
+/// Replaces the leading `crate` of a path with the crate's name.
+fn key(path: &str, crate_name: &str) -> String {
+    match path.strip_prefix("crate") {
+        Some("") => crate_name.to_owned(),
+        Some(rest) if rest.starts_with("::") => format!("{crate_name}{rest}"),
+        _ => path.to_owned(),
+    }
+}
+
+impl Program {
+    fn add(&mut self, findings: &mut FileFindings, unit: &Unit) {
+        let base = self.functions.len();
+        for function in std::mem::take(&mut findings.functions) {
+            let key = key(&function.path, &unit.crate_name);
+            self.by_key.entry(key.clone()).or_default().push(self.functions.len());
+            self.functions.push(Function {
+                key,
+                crate_name: unit.crate_name.clone(),
+                file: findings.file.clone(),
+                is_async: function.is_async,
+                direct: function.direct,
+            });
+        }
+        for call in std::mem::take(&mut findings.calls) {
+            self.calls.push(Call {
+                caller: call.caller.map(|c| base + c),
+                candidates: call.candidates.iter().map(|c| key(c, &unit.crate_name)).collect(),
+                file: findings.file.clone(),
+                crate_name: unit.crate_name.clone(),
+                span: call.span,
+                context: call.context,
+                function: call.function,
+                unless_wrapper: call.unless_wrapper,
+                report: unit.report,
+            });
+        }
+        let exports = std::mem::take(&mut findings.exports);
+        for (from, to) in exports.aliases {
+            let from = key(&from, &unit.crate_name);
+            let to = key(&to, &unit.crate_name);
+            // A binding to itself (`use self::x` in x's own module) would loop.
+            if from != to {
+                self.aliases.insert(from, to);
+            }
+        }
+        for (module, glob) in exports.globs {
+            self.globs.entry(key(&module, &unit.crate_name)).or_default().push(key(&glob, &unit.crate_name));
+        }
+    }
+
+    /// The functions a path may name, following `use` re-exports and globs.
+    fn resolve(&self, path: &str, depth: usize) -> Vec<usize> {
+        if depth > 8 {
+            return Vec::new();
+        }
+        if let Some(found) = self.by_key.get(path) {
+            return found.clone();
+        }
+        let segments: Vec<&str> = path.split("::").collect();
+        for split in (1..=segments.len()).rev() {
+            let prefix = segments[..split].join("::");
+            if let Some(target) = self.aliases.get(&prefix) {
+                let mut followed = target.clone();
+                for rest in &segments[split..] {
+                    followed.push_str("::");
+                    followed.push_str(rest);
+                }
+                return self.resolve(&followed, depth + 1);
+            }
+        }
+        if segments.len() > 1 {
+            let module = segments[..segments.len() - 1].join("::");
+            let name = segments[segments.len() - 1];
+            if let Some(globs) = self.globs.get(&module) {
+                for glob in globs {
+                    let found = self.resolve(&format!("{glob}::{name}"), depth + 1);
+                    if !found.is_empty() {
+                        return found;
+                    }
+                }
+            }
+        }
+        Vec::new()
+    }
+
+    /// The one function a call reaches, if its candidates name exactly one.
+    fn callee(&self, call: &Call) -> Option<usize> {
+        call.candidates.iter().find_map(|candidate| match self.resolve(candidate, 0).as_slice() {
+            [single] => Some(*single),
+            _ => None,
+        })
+    }
+
+    fn blocking_reasons(&self) -> (Vec<Option<Reason>>, Vec<Option<usize>>) {
+        let callees: Vec<Option<usize>> = self.calls.iter().map(|call| self.callee(call)).collect();
+        let mut callers_of: Vec<Vec<(usize, usize)>> = vec![Vec::new(); self.functions.len()];
+        for (index, call) in self.calls.iter().enumerate() {
+            if let (Context::Sync, Some(caller), Some(callee)) = (call.context, call.caller, callees[index]) {
+                callers_of[callee].push((caller, index));
+            }
+        }
+        let mut reasons: Vec<Option<Reason>> = vec![None; self.functions.len()];
+        let mut queue = VecDeque::new();
+        for (index, function) in self.functions.iter().enumerate() {
+            if function.direct.is_some() && !function.is_async {
+                reasons[index] = Some(Reason::Direct);
+                queue.push_back(index);
+            }
+        }
+        while let Some(callee) = queue.pop_front() {
+            for &(caller, call) in &callers_of[callee] {
+                if reasons[caller].is_none() && !self.functions[caller].is_async {
+                    reasons[caller] = Some(Reason::Via { call, callee });
+                    queue.push_back(caller);
+                }
+            }
+        }
+        (reasons, callees)
+    }
+
+    fn display(&self, function: usize, from_crate: &str) -> String {
+        let function = &self.functions[function];
+        let own = function.crate_name == from_crate || function.crate_name.contains('@');
+        match function.key.strip_prefix(&function.crate_name) {
+            Some(rest) if own => rest.trim_start_matches("::").to_owned(),
+            _ => function.key.clone(),
+        }
+    }
+
+    fn chain_finding(
+        &self,
+        call: &Call,
+        start: usize,
+        reasons: &[Option<Reason>],
+        settings: &Settings,
+    ) -> Option<Diagnostic> {
+        let mut hops = Vec::new();
+        let mut current = start;
+        let mut seen = HashSet::new();
+        let root = loop {
+            if !seen.insert(current) {
+                return None;
+            }
+            match reasons[current]? {
+                Reason::Direct => break self.functions[current].direct.clone()?,
+                Reason::Via { call, callee } => {
+                    hops.push((current, call, callee));
+                    current = callee;
+                }
+            }
+        };
+        if !settings.is_enabled(root.rule) {
+            return None;
+        }
+        let from = &call.crate_name;
+        let callee_name = self.display(start, from);
+        let mut related = Vec::new();
+        let mut names = vec![format!("`{callee_name}`")];
+        for &(caller, via, callee) in &hops {
+            let site = &self.calls[via];
+            let callee_display = self.display(callee, from);
+            related.push(Related {
+                file: site.file.clone(),
+                line: site.span.start.line,
+                column: site.span.start.column,
+                message: format!("`{}` calls `{callee_display}` here", self.display(caller, from)),
+            });
+            names.push(format!("`{callee_display}`"));
+        }
+        let last = &self.functions[current];
+        related.push(Related {
+            file: last.file.clone(),
+            line: root.span.start.line,
+            column: root.span.start.column,
+            message: format!("`{}` calls `{}` here", self.display(current, from), root.what),
+        });
+        names.push(format!("`{}`", root.what));
+        Some(Diagnostic {
+            file: call.file.clone(),
+            span: call.span,
+            rule: root.rule.name,
+            severity: settings.severity(root.rule),
+            message: format!("blocking call to `{callee_name}` in async context"),
+            label: Some(format!("blocks the worker thread: reaches `{}`", root.what)),
+            help: Some(format!(
+                "call `{callee_name}` inside `tokio::task::spawn_blocking`, or replace the blocking call it reaches: {}",
+                root.instead
+            )),
+            notes: vec![
+                format!("call chain: {} at {}:{}", names.join(" -> "), last.file, root.span.start.line),
+                root.why.to_owned(),
+            ],
+            related,
+            fix: None,
+            function: call.function.clone(),
+        })
+    }
+}
+
+/// Turns every file's facts into findings: each file's own (kept when the file is
+/// reported), and those of async calls into blocking functions anywhere in the program.
+pub(crate) fn resolve(files: Vec<(FileFindings, Unit)>, settings: &Settings) -> Vec<Diagnostic> {
+    let wrappers: HashSet<String> = files.iter().flat_map(|(f, _)| f.wrappers.iter().cloned()).collect();
+    let mut program = Program::default();
+    let mut pending: Vec<Pending> = Vec::new();
+    for (mut findings, unit) in files {
+        program.add(&mut findings, &unit);
+        if unit.report {
+            pending.append(&mut findings.pending);
+        }
+    }
+    let mut diagnostics: Vec<Diagnostic> = pending
+        .into_iter()
+        .filter(|p| p.unless_wrapper.as_ref().is_none_or(|name| !wrappers.contains(name)))
+        .map(|p| p.diagnostic)
+        .collect();
+    let (reasons, callees) = program.blocking_reasons();
+    for (index, call) in program.calls.iter().enumerate() {
+        if !call.report || call.context != Context::Async {
+            continue;
+        }
+        if call.unless_wrapper.as_ref().is_some_and(|name| wrappers.contains(name)) {
+            continue;
+        }
+        let Some(callee) = callees[index] else { continue };
+        if program.functions[callee].is_async || reasons[callee].is_none() {
+            continue;
+        }
+        if let Some(diagnostic) = program.chain_finding(call, callee, &reasons, settings) {
+            diagnostics.push(diagnostic);
+        }
+    }
+    diagnostics
+}
