@@ -133,7 +133,7 @@ fn json_span(
     label: Option<String>,
 ) -> JsonSpan {
     JsonSpan {
-        file_name: file.to_owned(),
+        file_name: crate::fingerprint::normalize_file(file),
         byte_start: span.start.offset,
         byte_end: span.end.offset,
         line_start: span.start.line,

@@ -67,8 +67,6 @@ fn region(span: &Span) -> Value {
         "startColumn": span.start.column,
         "endLine": span.end.line,
         "endColumn": span.end.column,
-        "charOffset": span.start.offset,
-        "charLength": span.end.offset.saturating_sub(span.start.offset),
     })
 }
 

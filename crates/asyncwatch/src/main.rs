@@ -3,19 +3,19 @@
 //! Exit codes: 0 when clean, 1 when there are findings (or files that could not be
 //! analyzed), 2 on usage and I/O errors.
 
+mod cmd_check;
+mod cmd_lint;
 mod cmd_run;
 
-use std::io::{IsTerminal, Write};
-use std::path::PathBuf;
+use std::io::Write;
 use std::process::ExitCode;
 
 use anyhow::Context as _;
-use asyncwatch_diagnostics::{render_human, render_json, SourceCache};
-use asyncwatch_lint::{rules, Settings};
+use asyncwatch_lint::rules;
 use clap::{Parser, Subcommand, ValueEnum};
 
 const EXIT_FINDINGS: u8 = 1;
-const EXIT_ERROR: u8 = 2;
+pub(crate) const EXIT_ERROR: u8 = 2;
 
 #[derive(Debug, Parser)]
 #[command(
@@ -32,7 +32,7 @@ struct Cli {
 #[derive(Debug, Subcommand)]
 enum Command {
     /// Report blocking calls in async code (static analysis; nothing is compiled or run).
-    Lint(LintArgs),
+    Lint(cmd_lint::LintArgs),
     /// List the rules.
     Rules(RulesArgs),
     /// Print a rule's documentation.
@@ -42,40 +42,15 @@ enum Command {
     },
     /// Run a command with the runtime watchdog switched on and report stalls.
     Run(cmd_run::RunArgs),
+    /// Run CMD (e.g. `cargo clippy --message-format=json`), then append asyncwatch's findings
+    /// as cargo JSON messages: for rust-analyzer's `check.overrideCommand`.
+    Check(cmd_check::CheckArgs),
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 enum Format {
     Human,
     Json,
-}
-
-#[derive(Debug, clap::Args)]
-struct LintArgs {
-    /// Files or directories to lint (directories are walked respecting .gitignore).
-    #[arg(default_value = ".")]
-    paths: Vec<PathBuf>,
-    #[arg(long, value_enum, default_value_t = Format::Human)]
-    format: Format,
-    /// Run only these rules (comma-separated; `all` includes pedantic rules).
-    #[arg(long, value_delimiter = ',')]
-    select: Vec<String>,
-    /// Also run these rules, e.g. the pedantic `std-mutex-lock`.
-    #[arg(long, value_delimiter = ',')]
-    enable: Vec<String>,
-    /// Do not run these rules.
-    #[arg(long, value_delimiter = ',')]
-    ignore: Vec<String>,
-    /// Color the human output: auto, always or never.
-    #[arg(long, default_value = "auto")]
-    color: ColorChoice,
-}
-
-#[derive(Debug, Clone, Copy, ValueEnum)]
-enum ColorChoice {
-    Auto,
-    Always,
-    Never,
 }
 
 #[derive(Debug, clap::Args)]
@@ -115,37 +90,12 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Rules(args) => list_rules(args.format),
         Command::Explain { rule } => explain(&rule),
         Command::Run(args) => cmd_run::execute(args),
+        Command::Check(args) => cmd_check::execute(args),
     }
 }
 
-fn lint(args: LintArgs) -> anyhow::Result<ExitCode> {
-    let mut settings = Settings::default();
-    if !args.select.is_empty() {
-        settings.select_only(args.select.iter().map(String::as_str))?;
-    }
-    for name in &args.enable {
-        settings.enable(name)?;
-    }
-    for name in &args.ignore {
-        settings.disable(name)?;
-    }
-    let report = asyncwatch_lint::lint_paths(&args.paths, &settings)?;
-    let output = match args.format {
-        Format::Json => render_json(&report, env!("CARGO_PKG_VERSION")),
-        Format::Human => {
-            let color = match args.color {
-                ColorChoice::Always => true,
-                ColorChoice::Never => false,
-                ColorChoice::Auto => {
-                    std::io::stdout().is_terminal() && std::env::var_os("NO_COLOR").is_none()
-                }
-            };
-            render_human(&report, &mut SourceCache::new(), color)
-        }
-    };
-    write_stdout(&output)?;
-    let clean = report.diagnostics.is_empty() && report.errors.is_empty();
-    Ok(if clean {
+fn lint(args: cmd_lint::LintArgs) -> anyhow::Result<ExitCode> {
+    Ok(if cmd_lint::execute(args)? {
         ExitCode::SUCCESS
     } else {
         ExitCode::from(EXIT_FINDINGS)
@@ -197,7 +147,7 @@ fn explain(name: &str) -> anyhow::Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
-fn rules_docs_body(rule: &asyncwatch_lint::Rule) -> String {
+pub(crate) fn rules_docs_body(rule: &asyncwatch_lint::Rule) -> String {
     rule.docs
         .lines()
         .map(|line| line.strip_prefix(' ').unwrap_or(line))
@@ -206,7 +156,7 @@ fn rules_docs_body(rule: &asyncwatch_lint::Rule) -> String {
         + "\n"
 }
 
-fn write_stdout(text: &str) -> anyhow::Result<()> {
+pub(crate) fn write_stdout(text: &str) -> anyhow::Result<()> {
     let mut stdout = std::io::stdout().lock();
     stdout
         .write_all(text.as_bytes())
