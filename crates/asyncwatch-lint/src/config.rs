@@ -226,7 +226,13 @@ fn one_line(message: &str) -> String {
     message
         .lines()
         .map(str::trim)
-        .filter(|l| !l.is_empty() && *l != "|" && !l.starts_with("| ") && !l.starts_with('^'))
+        .filter(|l| {
+            let excerpt = l.trim_start_matches(|c: char| c.is_ascii_digit());
+            !l.is_empty()
+                && !excerpt.starts_with('|')
+                && !excerpt.starts_with(" |")
+                && !l.starts_with('^')
+        })
         .collect::<Vec<_>>()
         .join(": ")
 }
@@ -234,13 +240,7 @@ fn one_line(message: &str) -> String {
 /// Walks up from `start` (a file or directory) and returns the first configuration found: in
 /// each directory `asyncwatch.toml` wins over `Cargo.toml` metadata.
 pub fn discover(start: &Path) -> Result<Option<LoadedConfig>, ConfigError> {
-    let start = if start.is_absolute() {
-        start.to_path_buf()
-    } else {
-        std::env::current_dir()
-            .map(|cwd| cwd.join(start))
-            .unwrap_or_else(|_| start.to_path_buf())
-    };
+    let start = crate::manifest::absolute_clean(start);
     let dir = if start.is_dir() {
         start.as_path()
     } else {
