@@ -7,7 +7,7 @@
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
-use std::sync::OnceLock;
+use std::sync::{Mutex, MutexGuard, OnceLock};
 
 use serde_json::Value;
 
@@ -74,6 +74,16 @@ fn build_fixture(mode: Mode, profile: Profile) -> PathBuf {
         .join("stalls")
 }
 
+/// Taken by every test that builds or runs a fixture program. The planted stalls are about
+/// wall time: run side by side on a small machine, one fixture's busy threads preempt
+/// another's workers and watchdog, which adds stalls nobody planted. One at a time, each
+/// program has the machine to itself (as far as this test binary is concerned).
+fn serial() -> MutexGuard<'static, ()> {
+    static LOCK: Mutex<()> = Mutex::new(());
+    // A failed test poisons the lock; the next test still gets a fresh program to run.
+    LOCK.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+}
+
 fn fixture(mode: Mode, profile: Profile) -> &'static Path {
     static PRECISE_DEBUG: OnceLock<PathBuf> = OnceLock::new();
     static PRECISE_RELEASE: OnceLock<PathBuf> = OnceLock::new();
@@ -138,6 +148,7 @@ fn reported_fixture_lines(report: &Value) -> Vec<u64> {
 }
 
 fn assert_reports_each_planted_stall_once(mode: Mode, profile: Profile) {
+    let _serial = serial();
     let binary = fixture(mode, profile);
     let planted = planted_lines();
     let mut args = vec!["run", "--threshold", "50ms", "--format", "json", "--"];
@@ -187,6 +198,7 @@ fn worker_mode_reports_each_planted_stall_once_at_its_line() {
 
 #[test]
 fn quiet_work_is_never_reported() {
+    let _serial = serial();
     let binary = fixture(Mode::Precise, Profile::Debug);
     let binary = binary.to_str().expect("utf-8 path");
     let (output, report) = run_json(&[
@@ -207,6 +219,7 @@ fn quiet_work_is_never_reported() {
 
 #[test]
 fn events_from_every_process_are_collected() {
+    let _serial = serial();
     let binary = fixture(Mode::Precise, Profile::Debug);
     let script = format!("'{0}' sleep && '{0}' nested", binary.display());
     let report_file = tempfile::NamedTempFile::new().expect("temp file");
