@@ -44,9 +44,9 @@ async fn handle_order(id: u64, stats: &Mutex<Stats>, audit: &mpsc::Sender<String
     // MISTAKE: reqwest's blocking client inside async code
     let quote = reqwest::blocking::get("https://rates.example/eur").and_then(|r| r.text());
 
-    // MISTAKE: waiting on a std channel blocks the worker until a message arrives
     let (done_tx, done_rx) = mpsc::channel::<u64>();
     std::thread::spawn(move || done_tx.send(id).ok());
+    // MISTAKE: waiting on a std channel blocks the worker until a message arrives
     let confirmed = done_rx.recv();
 
     let _ = audit.send(format!("{id}: {} {quote:?} {confirmed:?}", prices.len()));
