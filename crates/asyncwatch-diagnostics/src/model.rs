@@ -1,6 +1,6 @@
 use std::collections::BTreeMap;
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 /// How loudly a finding is reported. Every rule has a default; configuration may change it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
@@ -23,7 +23,9 @@ impl Severity {
 
 /// A place in a source file. `line` and `column` are 1-based (columns count characters, as
 /// editors do); `offset` is the 0-based byte offset, which rustc-shaped outputs need.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Default, Serialize)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Default, Serialize, Deserialize,
+)]
 pub struct Position {
     pub line: usize,
     pub column: usize,
@@ -31,7 +33,9 @@ pub struct Position {
 }
 
 /// A half-open source range: `end` is the position just past the last character.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Default, Serialize)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Default, Serialize, Deserialize,
+)]
 pub struct Span {
     pub start: Position,
     pub end: Position,

@@ -26,7 +26,7 @@ use crate::types::{self, Ty};
 use crate::Settings;
 
 /// Where the code being visited runs.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub(crate) enum Context {
     /// Polled by the runtime on a worker thread: blocking here stalls other tasks.
     Async,
@@ -90,6 +90,7 @@ impl FileFindings {
 }
 
 /// A function body: where it is, and the first blocking call its sync code makes directly.
+#[derive(Clone, serde::Serialize, serde::Deserialize)]
 pub(crate) struct FnDef {
     /// Definition path within its crate: `crate::util::load_config`, `crate::db::Pool::get`.
     pub path: String,
@@ -99,16 +100,18 @@ pub(crate) struct FnDef {
 }
 
 /// A catalog call made directly in a sync function body (outside offloaded closures).
-#[derive(Clone)]
+#[derive(Clone, serde::Serialize, serde::Deserialize)]
 pub(crate) struct DirectBlocking {
+    #[serde(with = "crate::rule::by_name")]
     pub rule: &'static crate::rule::Rule,
     pub what: String,
     pub span: asyncwatch_diagnostics::Span,
-    pub why: &'static str,
-    pub instead: &'static str,
+    pub why: String,
+    pub instead: String,
 }
 
 /// A call whose callee is resolved across files later.
+#[derive(Clone, serde::Serialize, serde::Deserialize)]
 pub(crate) struct CallRecord {
     /// The calling function (index into [`FileFindings::functions`]); `None` outside any.
     pub caller: Option<usize>,
@@ -580,8 +583,8 @@ impl<'s> Checker<'s> {
                 rule: entry.rule,
                 what: what.to_owned(),
                 span: to_span(span),
-                why: entry.blocking.why,
-                instead: entry.blocking.instead,
+                why: entry.blocking.why.to_owned(),
+                instead: entry.blocking.instead.to_owned(),
             });
         }
     }
@@ -1227,7 +1230,9 @@ impl<'ast> Visit<'ast> for Checker<'_> {
             // A method of a type of ours (or of a workspace member or a dependency).
             let receiver = self.infer(&call.receiver);
             let owner = receiver.deref_chain().find_map(|t| {
-                t.path().filter(|p| !is_standard_library(p)).map(str::to_owned)
+                t.path()
+                    .filter(|p| !is_standard_library(p))
+                    .map(str::to_owned)
             });
             if let Some(owner) = owner {
                 self.record_call(vec![format!("{owner}::{method}")], span);
@@ -1543,10 +1548,8 @@ fn collect_items(file: &syn::File) -> FileItems {
                         walk(resolver, items, out, Some(&m.ident.to_string()));
                     }
                 }
-                Item::Fn(f) => {
-                    if forwards_parameter_to_offload(resolver, &f.sig, &f.block) {
-                        out.wrappers.insert(f.sig.ident.to_string());
-                    }
+                Item::Fn(f) if forwards_parameter_to_offload(resolver, &f.sig, &f.block) => {
+                    out.wrappers.insert(f.sig.ident.to_string());
                 }
                 Item::Impl(i) => {
                     for item in &i.items {

@@ -175,7 +175,7 @@ pub fn load_file(file: &Path) -> Result<LoadedConfig, ConfigError> {
     })?;
     let config = toml::from_str::<Config>(&text).map_err(|e| ConfigError {
         file: file.to_path_buf(),
-        message: one_line(&e.to_string()),
+        message: toml_error(&text, &e),
     })?;
     Ok(LoadedConfig {
         file: file.to_path_buf(),
@@ -219,6 +219,24 @@ pub fn load_cargo_metadata(manifest: &Path) -> Result<Option<LoadedConfig>, Conf
         }));
     }
     Ok(None)
+}
+
+/// A toml error on one line: where it is, the offending line (which names the key) and what
+/// is wrong.
+fn toml_error(text: &str, error: &toml::de::Error) -> String {
+    let Some(span) = error.span() else {
+        return one_line(&error.to_string());
+    };
+    let start = span.start.min(text.len());
+    let line_start = text[..start].rfind('\n').map_or(0, |i| i + 1);
+    let line_end = text[start..].find('\n').map_or(text.len(), |i| start + i);
+    let line = text[..start].matches('\n').count() + 1;
+    let column = text[line_start..start].chars().count() + 1;
+    format!(
+        "line {line}, column {column} (`{}`): {}",
+        text[line_start..line_end].trim(),
+        error.message().trim()
+    )
 }
 
 /// toml's messages span several lines with a source excerpt; keep them on one line.

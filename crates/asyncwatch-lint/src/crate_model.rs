@@ -63,17 +63,30 @@ pub(crate) fn build(files: &[PathBuf], extra_roots: &[Target]) -> Model {
     }
 
     let mut assigned: HashMap<PathBuf, (String, Vec<String>)> = HashMap::new();
-    let targets: Vec<Target> =
-        packages.iter().flat_map(|manifest| targets(manifest)).chain(extra_roots.iter().cloned()).collect();
+    let targets: Vec<Target> = packages
+        .iter()
+        .flat_map(|manifest| targets(manifest))
+        .chain(extra_roots.iter().cloned())
+        .collect();
     for target in &targets {
-        walk_modules(&target.root, vec!["crate".to_owned()], &target.crate_name, &mut assigned, 0);
+        walk_modules(
+            &target.root,
+            vec!["crate".to_owned()],
+            &target.crate_name,
+            &mut assigned,
+            0,
+        );
     }
 
     let reported: HashSet<PathBuf> = files.iter().map(|f| canonical(f)).collect();
     let mut model = Model::default();
     for file in files {
         let unit = match assigned.get(&canonical(file)) {
-            Some((crate_name, module)) => Unit { crate_name: crate_name.clone(), module: module.clone(), report: true },
+            Some((crate_name, module)) => Unit {
+                crate_name: crate_name.clone(),
+                module: module.clone(),
+                report: true,
+            },
             None => Unit {
                 crate_name: format!("@file:{}", file.display()),
                 module: vec!["crate".to_owned()],
@@ -85,11 +98,34 @@ pub(crate) fn build(files: &[PathBuf], extra_roots: &[Target]) -> Model {
     let mut context: Vec<(PathBuf, Unit)> = assigned
         .into_iter()
         .filter(|(path, _)| !reported.contains(path))
-        .map(|(path, (crate_name, module))| (path, Unit { crate_name, module, report: false }))
+        .map(|(path, (crate_name, module))| {
+            (
+                path,
+                Unit {
+                    crate_name,
+                    module,
+                    report: false,
+                },
+            )
+        })
         .collect();
     context.sort_by(|a, b| a.0.cmp(&b.0));
     model.files.extend(context);
     model
+}
+
+/// The manifests of the packages the files belong to.
+pub(crate) fn package_manifests(files: &[PathBuf]) -> Vec<PathBuf> {
+    let mut cache = HashMap::new();
+    let mut out: Vec<PathBuf> = Vec::new();
+    for file in files {
+        if let Some(manifest) = nearest_manifest(file, &mut cache) {
+            if !out.contains(&manifest) {
+                out.push(manifest);
+            }
+        }
+    }
+    out
 }
 
 fn canonical(path: &Path) -> PathBuf {
@@ -121,7 +157,10 @@ fn nearest_manifest(file: &Path, cache: &mut HashMap<PathBuf, Option<PathBuf>>) 
 }
 
 fn read_manifest(manifest: &Path) -> Option<toml::Table> {
-    std::fs::read_to_string(manifest).ok()?.parse::<toml::Table>().ok()
+    std::fs::read_to_string(manifest)
+        .ok()?
+        .parse::<toml::Table>()
+        .ok()
 }
 
 fn has_package(manifest: &Path) -> bool {
@@ -134,11 +173,15 @@ fn identifier(name: &str) -> String {
 
 /// Manifests of the package's `path = ".."` dependencies (normal and dev).
 fn path_dependencies(manifest: &Path) -> Vec<PathBuf> {
-    let Some(table) = read_manifest(manifest) else { return Vec::new() };
+    let Some(table) = read_manifest(manifest) else {
+        return Vec::new();
+    };
     let dir = manifest.parent().unwrap_or(Path::new("."));
     let mut out = Vec::new();
     for section in ["dependencies", "dev-dependencies"] {
-        let Some(deps) = table.get(section).and_then(|d| d.as_table()) else { continue };
+        let Some(deps) = table.get(section).and_then(|d| d.as_table()) else {
+            continue;
+        };
         for spec in deps.values() {
             if let Some(path) = spec.get("path").and_then(|p| p.as_str()) {
                 let candidate = canonical(&dir.join(path).join("Cargo.toml"));
@@ -153,12 +196,24 @@ fn path_dependencies(manifest: &Path) -> Vec<PathBuf> {
 
 /// The crate roots of a package, library first, following Cargo's target auto-discovery.
 pub(crate) fn targets(manifest: &Path) -> Vec<Target> {
-    let Some(table) = read_manifest(manifest) else { return Vec::new() };
-    let Some(package) = table.get("package").and_then(|p| p.as_table()) else { return Vec::new() };
-    let package_name = package.get("name").and_then(|n| n.as_str()).unwrap_or("package");
+    let Some(table) = read_manifest(manifest) else {
+        return Vec::new();
+    };
+    let Some(package) = table.get("package").and_then(|p| p.as_table()) else {
+        return Vec::new();
+    };
+    let package_name = package
+        .get("name")
+        .and_then(|n| n.as_str())
+        .unwrap_or("package");
     let dir = manifest.parent().unwrap_or(Path::new("."));
     let lib_table = table.get("lib").and_then(|l| l.as_table());
-    let lib_name = identifier(lib_table.and_then(|l| l.get("name")).and_then(|n| n.as_str()).unwrap_or(package_name));
+    let lib_name = identifier(
+        lib_table
+            .and_then(|l| l.get("name"))
+            .and_then(|n| n.as_str())
+            .unwrap_or(package_name),
+    );
     let mut out = Vec::new();
     let lib_path = lib_table
         .and_then(|l| l.get("path"))
@@ -166,11 +221,17 @@ pub(crate) fn targets(manifest: &Path) -> Vec<Target> {
         .map(|p| dir.join(p))
         .unwrap_or_else(|| dir.join("src/lib.rs"));
     if lib_path.is_file() {
-        out.push(Target { crate_name: lib_name.clone(), root: lib_path });
+        out.push(Target {
+            crate_name: lib_name.clone(),
+            root: lib_path,
+        });
     }
     let mut add = |kind: &str, name: &str, root: PathBuf| {
         if root.is_file() && !out.iter().any(|t| t.root == root) {
-            out.push(Target { crate_name: format!("{lib_name}@{kind}:{name}"), root });
+            out.push(Target {
+                crate_name: format!("{lib_name}@{kind}:{name}"),
+                root,
+            });
         }
     };
     let declared = |section: &str| -> Vec<(String, Option<String>)> {
@@ -182,15 +243,21 @@ pub(crate) fn targets(manifest: &Path) -> Vec<Target> {
                     .iter()
                     .filter_map(|e| {
                         let name = e.get("name")?.as_str()?.to_owned();
-                        Some((name, e.get("path").and_then(|p| p.as_str()).map(str::to_owned)))
+                        Some((
+                            name,
+                            e.get("path").and_then(|p| p.as_str()).map(str::to_owned),
+                        ))
                     })
                     .collect()
             })
             .unwrap_or_default()
     };
-    for (section, kind, folder) in
-        [("bin", "bin", "src/bin"), ("test", "test", "tests"), ("example", "example", "examples"), ("bench", "bench", "benches")]
-    {
+    for (section, kind, folder) in [
+        ("bin", "bin", "src/bin"),
+        ("test", "test", "tests"),
+        ("example", "example", "examples"),
+        ("bench", "bench", "benches"),
+    ] {
         for (name, path) in declared(section) {
             let root = match path {
                 Some(path) => dir.join(path),
@@ -212,7 +279,9 @@ pub(crate) fn targets(manifest: &Path) -> Vec<Target> {
 
 /// `folder/*.rs` and `folder/*/main.rs`, as Cargo discovers targets.
 fn discovered(folder: &Path) -> Vec<(String, PathBuf)> {
-    let Ok(entries) = std::fs::read_dir(folder) else { return Vec::new() };
+    let Ok(entries) = std::fs::read_dir(folder) else {
+        return Vec::new();
+    };
     let mut out: Vec<(String, PathBuf)> = entries
         .filter_map(Result::ok)
         .filter_map(|entry| {
@@ -251,13 +320,22 @@ fn walk_modules(
     if depth > 64 || assigned.contains_key(&file) {
         return;
     }
-    let Ok(text) = std::fs::read_to_string(&file) else { return };
+    let Ok(text) = std::fs::read_to_string(&file) else {
+        return;
+    };
     assigned.insert(file.clone(), (crate_name.to_owned(), module.clone()));
     let dir = file.parent().unwrap_or(Path::new(".")).to_path_buf();
-    let file_name = file.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+    let file_name = file
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
     // Children of `foo.rs` live in `foo/`; children of a root or of `mod.rs` live beside it.
     let owns_directory = depth == 0 || file_name == "mod.rs";
-    let children_dir = if owns_directory { dir.clone() } else { dir.join(file.file_stem().unwrap_or_default()) };
+    let children_dir = if owns_directory {
+        dir.clone()
+    } else {
+        dir.join(file.file_stem().unwrap_or_default())
+    };
     for decl in scan_mod_decls(&text) {
         let mut child_module = module.clone();
         child_module.extend(decl.inline.iter().cloned());
@@ -296,10 +374,16 @@ fn scan_mod_decls(text: &str) -> Vec<ModDecl> {
         let line = strip_comments(raw, &mut in_block_comment);
         // Attribute values live in strings, which the stripped line has emptied; the raw line
         // is parsed unless the whole line is comment.
-        let mut rest = if line.trim().is_empty() { "" } else { raw.trim() };
+        let mut rest = if line.trim().is_empty() {
+            ""
+        } else {
+            raw.trim()
+        };
         // Attributes, possibly several, before the item on the same line.
         while let Some(attribute) = rest.strip_prefix("#[") {
-            let Some(end) = attribute.find(']') else { break };
+            let Some(end) = attribute.find(']') else {
+                break;
+            };
             let inner = attribute[..end].trim();
             if let Some(value) = inner.strip_prefix("path") {
                 let value = value.trim_start().trim_start_matches('=').trim();
@@ -321,7 +405,10 @@ fn scan_mod_decls(text: &str) -> Vec<ModDecl> {
             pending_path = None;
         }
         depth += brace_delta(&line);
-        while inline.last().is_some_and(|(_, opened_at)| depth <= *opened_at) {
+        while inline
+            .last()
+            .is_some_and(|(_, opened_at)| depth <= *opened_at)
+        {
             inline.pop();
         }
     }
@@ -348,7 +435,9 @@ fn parse_mod_item(line: &str) -> Option<(String, ModKind)> {
     }
     rest = rest.trim_start();
     let rest = rest.strip_prefix("r#").unwrap_or(rest);
-    let end = rest.find(|c: char| !(c.is_alphanumeric() || c == '_')).unwrap_or(rest.len());
+    let end = rest
+        .find(|c: char| !(c.is_alphanumeric() || c == '_'))
+        .unwrap_or(rest.len());
     let name = &rest[..end];
     if name.is_empty() {
         return None;
@@ -399,7 +488,7 @@ fn strip_comments(line: &str, in_block_comment: &mut bool) -> String {
                     chars.next();
                     chars.next();
                 } else if lookahead.starts_with('\\') {
-                    while let Some(next) = chars.next() {
+                    for next in chars.by_ref() {
                         if next == '\'' {
                             break;
                         }
@@ -445,8 +534,10 @@ mod after;
 /* mod commented; */
 "#;
         let decls = scan_mod_decls(text);
-        let names: Vec<(Vec<String>, String, Option<String>)> =
-            decls.into_iter().map(|d| (d.inline, d.name, d.path_attribute)).collect();
+        let names: Vec<(Vec<String>, String, Option<String>)> = decls
+            .into_iter()
+            .map(|d| (d.inline, d.name, d.path_attribute))
+            .collect();
         assert_eq!(
             names,
             vec![

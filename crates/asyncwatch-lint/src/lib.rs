@@ -19,6 +19,7 @@ mod catalog;
 mod checker;
 pub mod config;
 mod crate_model;
+mod deps;
 mod discover;
 mod fix;
 mod macros;
@@ -27,8 +28,8 @@ mod resolve;
 pub mod rule;
 pub mod rules;
 mod span;
-mod suppress;
 mod summaries;
+mod suppress;
 mod types;
 
 use std::collections::{HashMap, HashSet};
@@ -53,6 +54,9 @@ pub struct Settings {
     custom_blocking: HashMap<String, &'static catalog::Blocking>,
     /// Files and directories not to lint: globs relative to a directory.
     exclude: Vec<(PathBuf, globset::GlobSet)>,
+    /// Read the sources of the crates' dependencies (as `cargo metadata` locates them) and
+    /// report async calls into dependency functions that block (`--deps`).
+    pub dependencies: bool,
 }
 
 /// A rule name that no rule has.
@@ -71,6 +75,7 @@ impl Default for Settings {
             offload_functions: Vec::new(),
             custom_blocking: HashMap::new(),
             exclude: Vec::new(),
+            dependencies: false,
         }
     }
 }
@@ -146,10 +151,12 @@ impl Settings {
         if !self.is_enabled(&rules::custom_blocking::CUSTOM_BLOCKING) {
             return None;
         }
-        self.custom_blocking.get(path).map(|blocking| catalog::Entry {
-            rule: &rules::custom_blocking::CUSTOM_BLOCKING,
-            blocking,
-        })
+        self.custom_blocking
+            .get(path)
+            .map(|blocking| catalog::Entry {
+                rule: &rules::custom_blocking::CUSTOM_BLOCKING,
+                blocking,
+            })
     }
 
     /// The configured blocking method `method` on receivers of type `ty`.
@@ -162,7 +169,11 @@ impl Settings {
 
     /// Excludes files matching `pattern` (a glob relative to `dir`; a pattern matching a
     /// directory excludes everything below it).
-    pub fn add_exclude(&mut self, dir: &std::path::Path, pattern: &str) -> Result<(), globset::Error> {
+    pub fn add_exclude(
+        &mut self,
+        dir: &std::path::Path,
+        pattern: &str,
+    ) -> Result<(), globset::Error> {
         let pattern = pattern.trim_start_matches("./").trim_end_matches('/');
         let glob = globset::GlobBuilder::new(pattern)
             .literal_separator(true)
@@ -179,8 +190,11 @@ impl Settings {
         }
         let file = manifest::absolute_clean(file);
         self.exclude.iter().any(|(dir, set)| {
-            file.strip_prefix(dir)
-                .is_ok_and(|relative| relative.ancestors().any(|p| !p.as_os_str().is_empty() && set.is_match(p)))
+            file.strip_prefix(dir).is_ok_and(|relative| {
+                relative
+                    .ancestors()
+                    .any(|p| !p.as_os_str().is_empty() && set.is_match(p))
+            })
         })
     }
 }
@@ -192,30 +206,58 @@ fn lookup(name: &str) -> Result<&'static Rule, UnknownRule> {
 /// Analyzes one file's text. `file` is the name diagnostics carry. A syntax error is returned
 /// as a [`FileError`] naming the line and column. Calls to helpers defined in the same text
 /// are followed; for calls across files, lint the crate with [`lint_paths`].
-pub fn check_source(file: &str, source: &str, settings: &Settings) -> Result<Vec<Diagnostic>, FileError> {
-    let unit = crate_model::Unit { crate_name: "@source".to_owned(), module: vec!["crate".to_owned()], report: true };
+pub fn check_source(
+    file: &str,
+    source: &str,
+    settings: &Settings,
+) -> Result<Vec<Diagnostic>, FileError> {
+    let unit = crate_model::Unit {
+        crate_name: "@source".to_owned(),
+        module: vec!["crate".to_owned()],
+        report: true,
+    };
     let findings = analyze(file, source, settings, unit.module.clone())?;
     let mut diagnostics = summaries::resolve(vec![(findings, unit)], settings);
     suppress::apply(file, source, &mut diagnostics, settings);
     Ok(diagnostics)
 }
 
-fn analyze(file: &str, source: &str, settings: &Settings, module: Vec<String>) -> Result<checker::FileFindings, FileError> {
+fn analyze(
+    file: &str,
+    source: &str,
+    settings: &Settings,
+    module: Vec<String>,
+) -> Result<checker::FileFindings, FileError> {
     let result = std::panic::catch_unwind(AssertUnwindSafe(|| {
         let syntax = syn::parse_file(source).map_err(|error| {
             let start = error.span().start();
             FileError {
                 file: file.to_owned(),
-                message: format!("syntax error at {}:{}: {error}", start.line, start.column + 1),
+                message: format!(
+                    "syntax error at {}:{}: {error}",
+                    start.line,
+                    start.column + 1
+                ),
             }
         })?;
-        let mut findings = checker::Checker::new(file, settings).with_module_path(module).check_file(&syntax);
+        let mut findings = checker::Checker::new(file, settings)
+            .with_module_path(module)
+            .check_file(&syntax);
         // syn drops a byte order mark before parsing, so its offsets start after it.
         if source.starts_with('\u{feff}') {
             findings.shift_offsets('\u{feff}'.len_utf8());
         }
-        let shift = if source.starts_with('\u{feff}') { '\u{feff}'.len_utf8() } else { 0 };
-        fix::attach(&syntax, file, shift, findings.pending.iter_mut().map(|p| &mut p.diagnostic));
+        let shift = if source.starts_with('\u{feff}') {
+            '\u{feff}'.len_utf8()
+        } else {
+            0
+        };
+        fix::attach(
+            &syntax,
+            file,
+            shift,
+            findings.pending.iter_mut().map(|p| &mut p.diagnostic),
+        );
         Ok(findings)
     }));
     // Spans are resolved into positions above; dropping the thread's source map keeps memory
@@ -229,7 +271,10 @@ fn analyze(file: &str, source: &str, settings: &Settings, module: Vec<String>) -
                 .map(|s| (*s).to_owned())
                 .or_else(|| panic.downcast_ref::<String>().cloned())
                 .unwrap_or_else(|| "unknown panic".to_owned());
-            Err(FileError { file: file.to_owned(), message: format!("internal error while analyzing: {what}") })
+            Err(FileError {
+                file: file.to_owned(),
+                message: format!("internal error while analyzing: {what}"),
+            })
         }
     }
 }
@@ -250,7 +295,46 @@ pub fn lint_paths(paths: &[PathBuf], settings: &Settings) -> Result<Report, Disc
 /// are followed across files and workspace members.
 pub fn lint_files(files: &[PathBuf], settings: &Settings) -> Report {
     use rayon::prelude::*;
-    let model = crate_model::build(files, &[]);
+    let mut report = Report {
+        files: files.len(),
+        ..Report::default()
+    };
+    let mut cached: Vec<(checker::FileFindings, crate_model::Unit)> = Vec::new();
+    let mut to_cache: Vec<(String, String)> = Vec::new();
+    let mut dependency_roots = Vec::new();
+    if settings.dependencies {
+        let mut covered: Vec<PathBuf> = Vec::new();
+        for manifest in crate_model::package_manifests(files) {
+            if covered.contains(&manifest) {
+                continue;
+            }
+            match deps::dependencies(&manifest) {
+                Ok((dependencies, members)) => {
+                    covered.extend(members);
+                    for dependency in dependencies {
+                        if dependency_roots.iter().any(|t: &crate_model::Target| {
+                            t.crate_name == dependency.target.crate_name
+                        }) {
+                            continue;
+                        }
+                        if let Some(key) = &dependency.cache_key {
+                            if let Some(facts) = deps::load(key) {
+                                cached.extend(facts);
+                                continue;
+                            }
+                            to_cache.push((key.clone(), dependency.target.crate_name.clone()));
+                        }
+                        dependency_roots.push(dependency.target);
+                    }
+                }
+                Err(error) => report.errors.push(FileError {
+                    file: manifest.display().to_string(),
+                    message: format!("cannot read dependencies: {error}"),
+                }),
+            }
+        }
+    }
+    let model = crate_model::build(files, &dependency_roots);
     let check = |(path, unit): &(PathBuf, crate_model::Unit)| -> Result<(checker::FileFindings, crate_model::Unit), (FileError, bool)> {
         let name = path.display().to_string();
         let fail = |message: String| (FileError { file: name.clone(), message }, unit.report);
@@ -265,7 +349,6 @@ pub fn lint_files(files: &[PathBuf], settings: &Settings) -> Report {
         Ok(pool) => pool.install(|| model.files.par_iter().map(check).collect()),
         Err(_) => model.files.iter().map(check).collect(),
     };
-    let mut report = Report { files: files.len(), ..Report::default() };
     let mut analyzed = Vec::new();
     for outcome in outcomes {
         match outcome {
@@ -278,6 +361,14 @@ pub fn lint_files(files: &[PathBuf], settings: &Settings) -> Report {
             }
         }
     }
+    for (key, crate_name) in &to_cache {
+        let facts: Vec<_> = analyzed
+            .iter()
+            .filter(|(_, unit)| !unit.report && &unit.crate_name == crate_name)
+            .collect();
+        deps::store(key, crate_name, &facts);
+    }
+    analyzed.extend(cached);
     report.diagnostics = summaries::resolve(analyzed, settings);
     suppress::apply_files(files, &mut report.diagnostics, settings);
     report.sort();

@@ -197,11 +197,7 @@ pub(crate) fn tokens_await(tokens: &TokenStream) -> bool {
     for token in tokens.clone() {
         match &token {
             TokenTree::Ident(ident) if previous_dot && ident == "await" => return true,
-            TokenTree::Group(group) => {
-                if tokens_await(&group.stream()) {
-                    return true;
-                }
-            }
+            TokenTree::Group(group) if tokens_await(&group.stream()) => return true,
             _ => {}
         }
         previous_dot = matches!(&token, TokenTree::Punct(p) if p.as_char() == '.');

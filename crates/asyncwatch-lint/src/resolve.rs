@@ -54,7 +54,7 @@ pub(crate) struct Resolver {
 
 /// The `use` bindings of a file's modules, keyed by the path they can be reached at, so a
 /// whole-crate pass can follow `pub use` re-exports from other files.
-#[derive(Debug, Default)]
+#[derive(Debug, Default, Clone, serde::Serialize, serde::Deserialize)]
 pub(crate) struct ModuleExports {
     /// `crate::util::load` -> `crate::util::config::load`.
     pub aliases: Vec<(String, String)>,
@@ -68,7 +68,10 @@ impl Resolver {
     }
 
     pub(crate) fn with_root(root: Vec<String>) -> Self {
-        Resolver { root, ..Self::default() }
+        Resolver {
+            root,
+            ..Self::default()
+        }
     }
 
     /// Candidate paths for a bare name nothing in this file binds: each glob import of a
@@ -78,7 +81,9 @@ impl Resolver {
         for scope in self.scopes.iter().rev() {
             for glob in &scope.globs {
                 let glob = self.absolute(glob, scope, 0);
-                if glob.first().is_some_and(|s| s == "crate") || glob.first().is_some_and(|s| s != "std") {
+                if glob.first().is_some_and(|s| s == "crate")
+                    || glob.first().is_some_and(|s| s != "std")
+                {
                     candidates.push(format!("{}::{name}", glob.join("::")));
                 }
             }
@@ -93,11 +98,15 @@ impl Resolver {
             for (name, binding) in &scope.names {
                 if let Binding::Import(path) = binding {
                     let target = self.absolute(path, scope, 0);
-                    exports.aliases.push((format!("{prefix}::{name}"), target.join("::")));
+                    exports
+                        .aliases
+                        .push((format!("{prefix}::{name}"), target.join("::")));
                 }
             }
             for glob in &scope.globs {
-                exports.globs.push((prefix.clone(), self.absolute(glob, scope, 0).join("::")));
+                exports
+                    .globs
+                    .push((prefix.clone(), self.absolute(glob, scope, 0).join("::")));
             }
         }
         exports
@@ -135,7 +144,9 @@ impl Resolver {
     }
 
     pub(crate) fn current_module(&self) -> Vec<String> {
-        self.scopes.last().map_or_else(|| self.root.clone(), |s| s.module.clone())
+        self.scopes
+            .last()
+            .map_or_else(|| self.root.clone(), |s| s.module.clone())
     }
 
     /// The canonical path a path expression or type path refers to, or `None` when it is a

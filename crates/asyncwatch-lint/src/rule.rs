@@ -44,3 +44,25 @@ macro_rules! declare_rule {
 }
 
 pub(crate) use declare_rule;
+
+/// Serializes a rule reference as its name, for cached summaries.
+pub(crate) mod by_name {
+    use serde::{de::Error as _, Deserialize, Deserializer, Serializer};
+
+    use super::Rule;
+
+    pub(crate) fn serialize<S: Serializer>(
+        rule: &&'static Rule,
+        serializer: S,
+    ) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(rule.name)
+    }
+
+    pub(crate) fn deserialize<'de, D: Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<&'static Rule, D::Error> {
+        let name = String::deserialize(deserializer)?;
+        crate::rules::by_name(&name)
+            .ok_or_else(|| D::Error::custom(format!("unknown rule `{name}`")))
+    }
+}

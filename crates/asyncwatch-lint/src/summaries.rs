@@ -41,7 +41,10 @@ struct Call {
 enum Reason {
     Direct,
     /// Blocks because of this call (index into calls) to this function.
-    Via { call: usize, callee: usize },
+    Via {
+        call: usize,
+        callee: usize,
+    },
 }
 
 #[derive(Default)]
@@ -67,7 +70,10 @@ impl Program {
         let base = self.functions.len();
         for function in std::mem::take(&mut findings.functions) {
             let key = key(&function.path, &unit.crate_name);
-            self.by_key.entry(key.clone()).or_default().push(self.functions.len());
+            self.by_key
+                .entry(key.clone())
+                .or_default()
+                .push(self.functions.len());
             self.functions.push(Function {
                 key,
                 crate_name: unit.crate_name.clone(),
@@ -79,7 +85,11 @@ impl Program {
         for call in std::mem::take(&mut findings.calls) {
             self.calls.push(Call {
                 caller: call.caller.map(|c| base + c),
-                candidates: call.candidates.iter().map(|c| key(c, &unit.crate_name)).collect(),
+                candidates: call
+                    .candidates
+                    .iter()
+                    .map(|c| key(c, &unit.crate_name))
+                    .collect(),
                 file: findings.file.clone(),
                 crate_name: unit.crate_name.clone(),
                 span: call.span,
@@ -99,7 +109,10 @@ impl Program {
             }
         }
         for (module, glob) in exports.globs {
-            self.globs.entry(key(&module, &unit.crate_name)).or_default().push(key(&glob, &unit.crate_name));
+            self.globs
+                .entry(key(&module, &unit.crate_name))
+                .or_default()
+                .push(key(&glob, &unit.crate_name));
         }
     }
 
@@ -138,19 +151,28 @@ impl Program {
         Vec::new()
     }
 
-    /// The one function a call reaches, if its candidates name exactly one.
-    fn callee(&self, call: &Call) -> Option<usize> {
-        call.candidates.iter().find_map(|candidate| match self.resolve(candidate, 0).as_slice() {
-            [single] => Some(*single),
-            _ => None,
-        })
+    /// The one function a call reaches, if its candidates name exactly one, and the path
+    /// that named it.
+    fn callee<'c>(&self, call: &'c Call) -> Option<(usize, &'c str)> {
+        call.candidates
+            .iter()
+            .find_map(|candidate| match self.resolve(candidate, 0).as_slice() {
+                [single] => Some((*single, candidate.as_str())),
+                _ => None,
+            })
     }
 
     fn blocking_reasons(&self) -> (Vec<Option<Reason>>, Vec<Option<usize>>) {
-        let callees: Vec<Option<usize>> = self.calls.iter().map(|call| self.callee(call)).collect();
+        let callees: Vec<Option<usize>> = self
+            .calls
+            .iter()
+            .map(|call| self.callee(call).map(|(f, _)| f))
+            .collect();
         let mut callers_of: Vec<Vec<(usize, usize)>> = vec![Vec::new(); self.functions.len()];
         for (index, call) in self.calls.iter().enumerate() {
-            if let (Context::Sync, Some(caller), Some(callee)) = (call.context, call.caller, callees[index]) {
+            if let (Context::Sync, Some(caller), Some(callee)) =
+                (call.context, call.caller, callees[index])
+            {
                 callers_of[callee].push((caller, index));
             }
         }
@@ -208,9 +230,14 @@ impl Program {
             return None;
         }
         let from = &call.crate_name;
-        let callee_name = self.display(start, from);
+        // The callee as the call site names it (`tempfile::TempDir::close`), which may be a
+        // re-export of where it is defined (`tempfile::dir::TempDir::close`).
+        let callee_name = match self.callee(call) {
+            Some((_, written)) => strip_crate(written, from),
+            None => self.display(start, from),
+        };
         let mut related = Vec::new();
-        let mut names = vec![format!("`{callee_name}`")];
+        let mut names = vec![format!("`{}`", self.display(start, from))];
         for &(caller, via, callee) in &hops {
             let site = &self.calls[via];
             let callee_display = self.display(callee, from);
@@ -218,7 +245,10 @@ impl Program {
                 file: site.file.clone(),
                 line: site.span.start.line,
                 column: site.span.start.column,
-                message: format!("`{}` calls `{callee_display}` here", self.display(caller, from)),
+                message: format!(
+                    "`{}` calls `{callee_display}` here",
+                    self.display(caller, from)
+                ),
             });
             names.push(format!("`{callee_display}`"));
         }
@@ -227,7 +257,11 @@ impl Program {
             file: last.file.clone(),
             line: root.span.start.line,
             column: root.span.start.column,
-            message: format!("`{}` calls `{}` here", self.display(current, from), root.what),
+            message: format!(
+                "`{}` calls `{}` here",
+                self.display(current, from),
+                root.what
+            ),
         });
         names.push(format!("`{}`", root.what));
         Some(Diagnostic {
@@ -252,10 +286,20 @@ impl Program {
     }
 }
 
+fn strip_crate(path: &str, crate_name: &str) -> String {
+    match path.strip_prefix(crate_name) {
+        Some(rest) if rest.starts_with("::") => rest[2..].to_owned(),
+        _ => path.to_owned(),
+    }
+}
+
 /// Turns every file's facts into findings: each file's own (kept when the file is
 /// reported), and those of async calls into blocking functions anywhere in the program.
 pub(crate) fn resolve(files: Vec<(FileFindings, Unit)>, settings: &Settings) -> Vec<Diagnostic> {
-    let wrappers: HashSet<String> = files.iter().flat_map(|(f, _)| f.wrappers.iter().cloned()).collect();
+    let wrappers: HashSet<String> = files
+        .iter()
+        .flat_map(|(f, _)| f.wrappers.iter().cloned())
+        .collect();
     let mut program = Program::default();
     let mut pending: Vec<Pending> = Vec::new();
     for (mut findings, unit) in files {
@@ -266,7 +310,11 @@ pub(crate) fn resolve(files: Vec<(FileFindings, Unit)>, settings: &Settings) -> 
     }
     let mut diagnostics: Vec<Diagnostic> = pending
         .into_iter()
-        .filter(|p| p.unless_wrapper.as_ref().is_none_or(|name| !wrappers.contains(name)))
+        .filter(|p| {
+            p.unless_wrapper
+                .as_ref()
+                .is_none_or(|name| !wrappers.contains(name))
+        })
         .map(|p| p.diagnostic)
         .collect();
     let (reasons, callees) = program.blocking_reasons();
@@ -274,10 +322,16 @@ pub(crate) fn resolve(files: Vec<(FileFindings, Unit)>, settings: &Settings) -> 
         if !call.report || call.context != Context::Async {
             continue;
         }
-        if call.unless_wrapper.as_ref().is_some_and(|name| wrappers.contains(name)) {
+        if call
+            .unless_wrapper
+            .as_ref()
+            .is_some_and(|name| wrappers.contains(name))
+        {
             continue;
         }
-        let Some(callee) = callees[index] else { continue };
+        let Some(callee) = callees[index] else {
+            continue;
+        };
         if program.functions[callee].is_async || reasons[callee].is_none() {
             continue;
         }

@@ -43,7 +43,8 @@ fn annotations(dir: &Path) -> BTreeSet<(String, usize, String)> {
 
 fn check_crate(name: &str) -> String {
     let dir = crates_dir().join(name);
-    let report = lint_paths(std::slice::from_ref(&dir), &Settings::default()).expect("fixture exists");
+    let report =
+        lint_paths(std::slice::from_ref(&dir), &Settings::default()).expect("fixture exists");
     assert!(report.errors.is_empty(), "{name}: {:?}", report.errors);
     let actual: BTreeSet<(String, usize, String)> = report
         .diagnostics
@@ -57,7 +58,8 @@ fn check_crate(name: &str) -> String {
         unexpected.is_empty() && missed.is_empty(),
         "{name}: unexpected (false positives): {unexpected:#?}\nmissed: {missed:#?}"
     );
-    render_human(&report, &mut SourceCache::new(), false).replace(&crates_dir().display().to_string(), "fixtures/crates")
+    render_human(&report, &mut SourceCache::new(), false)
+        .replace(&crates_dir().display().to_string(), "fixtures/crates")
 }
 
 #[test]
@@ -80,11 +82,32 @@ fn chains_across_workspace_members_and_path_dependencies() {
 fn a_member_linted_alone_still_sees_its_path_dependencies() {
     let app = crates_dir().join("workspace/app");
     let report = lint_paths(&[app], &Settings::default()).expect("fixture exists");
-    let found: BTreeSet<(usize, &str)> = report.diagnostics.iter().map(|d| (d.span.start.line, d.rule)).collect();
-    assert_eq!(found, BTreeSet::from([(5, "blocking-fs"), (8, "blocking-sleep")]));
-    let chain = report.diagnostics.iter().find(|d| d.span.start.line == 8).expect("dependency chain");
-    assert_eq!(chain.message, "blocking call to `blockinglib::client::fetch_blocking` in async context");
-    assert!(chain.related.last().is_some_and(|r| r.file.ends_with("retry.rs") && r.line == 2), "{:?}", chain.related);
+    let found: BTreeSet<(usize, &str)> = report
+        .diagnostics
+        .iter()
+        .map(|d| (d.span.start.line, d.rule))
+        .collect();
+    assert_eq!(
+        found,
+        BTreeSet::from([(5, "blocking-fs"), (8, "blocking-sleep")])
+    );
+    let chain = report
+        .diagnostics
+        .iter()
+        .find(|d| d.span.start.line == 8)
+        .expect("dependency chain");
+    assert_eq!(
+        chain.message,
+        "blocking call to `blockinglib::client::fetch_blocking` in async context"
+    );
+    assert!(
+        chain
+            .related
+            .last()
+            .is_some_and(|r| r.file.ends_with("retry.rs") && r.line == 2),
+        "{:?}",
+        chain.related
+    );
 }
 
 #[test]
@@ -92,7 +115,14 @@ fn one_file_of_a_crate_is_linted_with_the_rest_of_its_crate_as_context() {
     let file = crates_dir().join("chains/src/handlers/admin.rs");
     let report = lint_paths(&[file], &Settings::default()).expect("fixture exists");
     assert_eq!(report.files, 1);
-    let lines: Vec<usize> = report.diagnostics.iter().map(|d| d.span.start.line).collect();
+    let lines: Vec<usize> = report
+        .diagnostics
+        .iter()
+        .map(|d| d.span.start.line)
+        .collect();
     assert_eq!(lines, vec![4, 5]);
-    assert!(report.diagnostics.iter().all(|d| d.file.ends_with("admin.rs")));
+    assert!(report
+        .diagnostics
+        .iter()
+        .all(|d| d.file.ends_with("admin.rs")));
 }

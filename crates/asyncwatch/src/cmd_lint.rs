@@ -57,6 +57,11 @@ pub struct RuleArgs {
     /// Hide the findings recorded in this baseline file.
     #[arg(long, value_name = "FILE")]
     pub baseline: Option<PathBuf>,
+    /// Also read the dependencies' sources (located by `cargo metadata`, nothing is
+    /// compiled) and report async calls into dependency functions that block. Their
+    /// summaries are cached per crate version.
+    #[arg(long)]
+    pub deps: bool,
 }
 
 #[derive(Debug, clap::Args)]
@@ -107,6 +112,7 @@ pub fn settings(args: &RuleArgs, start: &Path) -> anyhow::Result<Settings> {
     for name in &args.ignore {
         settings.disable(name)?;
     }
+    settings.dependencies = args.deps;
     Ok(settings)
 }
 
