@@ -80,7 +80,7 @@ fn rustc_json_parses_as_cargo_compiler_messages() {
         .expect("rendered")
         .starts_with("warning[blocking-sleep]: blocking call"));
 
-    let levels: Vec<_> = d.children.iter().map(|c| c.level.clone()).collect();
+    let levels: Vec<_> = d.children.iter().map(|c| c.level).collect();
     assert_eq!(
         levels,
         [
