@@ -213,6 +213,28 @@ const POLLED_TRAITS: &[&str] = &[
     "Service",
 ];
 
+/// Functions that read their reader argument to the end, blocking when it is a std file,
+/// socket or stdin.
+const READER_FUNCTIONS: &[&str] = &[
+    "std::io::copy",
+    "std::io::read_to_string",
+    "serde_json::from_reader",
+    "serde_yaml::from_reader",
+    "serde_cbor::from_reader",
+    "ciborium::from_reader",
+    "ciborium::de::from_reader",
+    "rmp_serde::from_read",
+    "rmp_serde::decode::from_read",
+    "bincode::deserialize_from",
+    "quick_xml::de::from_reader",
+];
+
+const SOCKET_ADDRESS_TYPES: &[&str] = &[
+    "std::net::SocketAddr",
+    "std::net::SocketAddrV4",
+    "std::net::SocketAddrV6",
+];
+
 /// Types whose zero-argument filesystem queries are surely path queries.
 const PATH_TYPES: &[&str] = &["std::path::Path", "std::path::PathBuf"];
 
@@ -794,7 +816,10 @@ impl<'s> Checker<'s> {
             }
         }
         if let Some(entry) = self.catalog.method_by_name(method, call.args.len()) {
-            self.report(entry, method, span);
+            if !(method == "to_socket_addrs" && self.is_resolved_address(&call.receiver, &receiver))
+            {
+                self.report(entry, method, span);
+            }
             return;
         }
         if call.args.is_empty() {
@@ -804,6 +829,32 @@ impl<'s> Checker<'s> {
                 }
             }
         }
+    }
+
+    /// A receiver whose `to_socket_addrs()` needs no DNS lookup: a socket address already,
+    /// or a string literal that parses as one (std tries that before the resolver).
+    fn is_resolved_address(&self, expr: &Expr, ty: &Ty) -> bool {
+        if ty.path().is_some_and(|p| SOCKET_ADDRESS_TYPES.contains(&p)) {
+            return true;
+        }
+        match expr {
+            Expr::Lit(syn::ExprLit {
+                lit: syn::Lit::Str(text),
+                ..
+            }) => text.value().parse::<std::net::SocketAddr>().is_ok(),
+            Expr::Paren(p) => self.is_resolved_address(&p.expr, ty),
+            Expr::Reference(r) => self.is_resolved_address(&r.expr, ty),
+            _ => false,
+        }
+    }
+
+    /// The blocking read entry of a std file, socket or stdin handed to a function that
+    /// drains it (`serde_json::from_reader(file)`), looking through `BufReader`.
+    fn blocking_reader_argument<'a>(&self, args: impl Iterator<Item = &'a Expr>) -> Option<Entry> {
+        args.map(|arg| self.infer(arg)).find_map(|ty| {
+            ty.deref_chain()
+                .find_map(|t| t.path().and_then(|p| self.catalog.method(p, "read")))
+        })
     }
 
     fn is_pathlike(&self, expr: &Expr, ty: &Ty) -> bool {
@@ -1003,17 +1054,24 @@ impl<'ast> Visit<'ast> for Checker<'_> {
 
     fn visit_item_impl(&mut self, item: &'ast syn::ItemImpl) {
         let self_ty = self.resolve_type(&item.self_ty);
-        let polled_trait = item.trait_.as_ref().is_some_and(|(_, path, _)| {
-            path.segments
-                .last()
-                .is_some_and(|s| POLLED_TRAITS.contains(&s.ident.to_string().as_str()))
-        });
+        let trait_name = item
+            .trait_
+            .as_ref()
+            .and_then(|(_, path, _)| path.segments.last())
+            .map(|s| s.ident.to_string());
+        let polled_trait = trait_name
+            .as_deref()
+            .is_some_and(|t| POLLED_TRAITS.contains(&t));
+        // tower's `Service::call` runs inside the caller's poll, before its future exists.
+        let service = trait_name.as_deref() == Some("Service");
         self.self_types.push(self_ty);
         for impl_item in &item.items {
             match impl_item {
                 ImplItem::Fn(method) => {
                     let name = self.qualified(&method.sig.ident);
-                    let polled = polled_trait && method.sig.ident.to_string().starts_with("poll");
+                    let method_name = method.sig.ident.to_string();
+                    let polled = polled_trait && method_name.starts_with("poll")
+                        || service && method_name == "call";
                     let owner = self.self_type().path().map(str::to_owned);
                     let definition = self.definition_path(owner.as_deref(), &method.sig.ident);
                     self.enter_fn(name, definition, &method.sig, polled, &method.block);
@@ -1174,6 +1232,13 @@ impl<'ast> Visit<'ast> for Checker<'_> {
                     self.report(entry, path, call_span(call));
                     visit::visit_expr_call(self, call);
                     return;
+                }
+                if READER_FUNCTIONS.contains(&path.as_str()) {
+                    if let Some(entry) = self.blocking_reader_argument(call.args.iter()) {
+                        self.report(entry, path, call_span(call));
+                        visit::visit_expr_call(self, call);
+                        return;
+                    }
                 }
             }
             if !is_standard_library(path) {

@@ -544,6 +544,26 @@ const SELF_RETURNING: &[(&str, &[&str])] = &[
     ),
 ];
 
+/// Methods of `Result`/`Option` (and anyhow/eyre's extensions) that keep the success type,
+/// so `File::open(p).map_err(..)?` is still a `File`.
+const KEEPS_SUCCESS_TYPE: &[&str] = &[
+    "map_err",
+    "context",
+    "with_context",
+    "wrap_err",
+    "wrap_err_with",
+    "inspect",
+    "inspect_err",
+    "or_else",
+    "or",
+    "ok_or",
+    "ok_or_else",
+    "as_mut",
+    "as_ref",
+    "as_deref",
+    "as_deref_mut",
+];
+
 /// Methods whose result is the receiver's type whatever it is.
 const CLONING: &[&str] = &["clone", "to_owned", "by_ref"];
 
@@ -697,6 +717,9 @@ fn starts_uppercase(path: &str) -> bool {
 
 /// The type returned by `receiver.method(args)`, following auto-deref.
 pub(crate) fn method_return(receiver: &Ty, method: &str, call_args: &dyn Fn() -> Vec<Ty>) -> Ty {
+    if KEEPS_SUCCESS_TYPE.contains(&method) && receiver.path().is_some_and(is_result_like) {
+        return receiver.clone();
+    }
     if CLONING.contains(&method) {
         // Guards are not `Clone`: `guard.clone()` auto-derefs and clones the protected value.
         if receiver.is_lock_guard() {
