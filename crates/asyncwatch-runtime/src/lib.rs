@@ -27,6 +27,7 @@ use std::sync::atomic::Ordering::Relaxed;
 use std::sync::OnceLock;
 use std::time::Duration;
 
+#[cfg(feature = "macros")]
 pub use asyncwatch_runtime_macros::{main, test};
 
 /// Environment variable: threshold in milliseconds above which a poll is a stall.
