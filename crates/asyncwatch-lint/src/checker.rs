@@ -213,11 +213,29 @@ const POLLED_TRAITS: &[&str] = &[
     "Service",
 ];
 
-/// Functions that read their reader argument to the end, blocking when it is a std file,
-/// socket or stdin.
-const READER_FUNCTIONS: &[&str] = &[
+/// Functions that read or write a stream argument, blocking when it is a std file, socket or
+/// stdin: readers and writers of serialization crates, and `Read`/`Write` methods called
+/// with function syntax.
+const IO_FUNCTIONS: &[&str] = &[
     "std::io::copy",
     "std::io::read_to_string",
+    "std::io::Read::read",
+    "std::io::Read::read_exact",
+    "std::io::Read::read_to_end",
+    "std::io::Read::read_to_string",
+    "std::io::BufRead::read_line",
+    "std::io::BufRead::read_until",
+    "std::io::Write::write",
+    "std::io::Write::write_all",
+    "std::io::Write::write_fmt",
+    "std::io::Write::flush",
+    "serde_json::to_writer",
+    "serde_json::to_writer_pretty",
+    "serde_yaml::to_writer",
+    "bincode::serialize_into",
+    "ciborium::into_writer",
+    "ciborium::ser::into_writer",
+    "rmp_serde::encode::write",
     "serde_json::from_reader",
     "serde_yaml::from_reader",
     "serde_cbor::from_reader",
@@ -424,6 +442,14 @@ impl<'s> Checker<'s> {
             }
             Pat::Reference(r) => self.bind_pattern(&r.pat, ty),
             Pat::Paren(p) => self.bind_pattern(&p.pat, ty),
+            // Extractors destructured in place: `State(db): State<Arc<Db>>`, `Json(body)`.
+            Pat::TupleStruct(t) if t.elems.len() == 1 && wrapper_matches(&t.path, &ty) => {
+                let inner = match &ty {
+                    Ty::Path(_, args) => args.first().cloned().unwrap_or_default(),
+                    _ => Ty::Unknown,
+                };
+                self.bind_pattern(&t.elems[0], inner);
+            }
             other => {
                 // Anything destructured further is unknown, but it still shadows outer names.
                 let mut names = HashSet::new();
@@ -848,12 +874,16 @@ impl<'s> Checker<'s> {
         }
     }
 
-    /// The blocking read entry of a std file, socket or stdin handed to a function that
-    /// drains it (`serde_json::from_reader(file)`), looking through `BufReader`.
-    fn blocking_reader_argument<'a>(&self, args: impl Iterator<Item = &'a Expr>) -> Option<Entry> {
+    /// The blocking read or write entry of a std file, socket or stdin handed to a function
+    /// that reads or writes it (`serde_json::from_reader(file)`), looking through `BufReader`.
+    fn blocking_io_argument<'a>(&self, args: impl Iterator<Item = &'a Expr>) -> Option<Entry> {
         args.map(|arg| self.infer(arg)).find_map(|ty| {
-            ty.deref_chain()
-                .find_map(|t| t.path().and_then(|p| self.catalog.method(p, "read")))
+            ty.deref_chain().find_map(|t| {
+                let path = t.path()?;
+                self.catalog
+                    .method(path, "read")
+                    .or_else(|| self.catalog.method(path, "write"))
+            })
         })
     }
 
@@ -1112,6 +1142,18 @@ impl<'ast> Visit<'ast> for Checker<'_> {
 
     fn visit_macro(&mut self, mac: &'ast syn::Macro) {
         let name = macro_name(mac);
+        if matches!(name.as_str(), "write" | "writeln") && self.context() != Context::Offloaded {
+            // `writeln!(file, ..)` calls `write_fmt` on its first argument.
+            let destination = macros::split_top_level(&mac.tokens, ',')
+                .into_iter()
+                .next()
+                .and_then(|tokens| syn::parse2::<Expr>(tokens).ok());
+            if let Some(entry) =
+                destination.and_then(|d| self.blocking_io_argument(std::iter::once(&d)))
+            {
+                self.report(entry, &format!("{name}!"), mac.span());
+            }
+        }
         let body = macros::parse_expression_macro(&name, &mac.tokens);
         self.visit_macro_body(body);
     }
@@ -1233,8 +1275,8 @@ impl<'ast> Visit<'ast> for Checker<'_> {
                     visit::visit_expr_call(self, call);
                     return;
                 }
-                if READER_FUNCTIONS.contains(&path.as_str()) {
-                    if let Some(entry) = self.blocking_reader_argument(call.args.iter()) {
+                if IO_FUNCTIONS.contains(&path.as_str()) {
+                    if let Some(entry) = self.blocking_io_argument(call.args.iter()) {
                         self.report(entry, path, call_span(call));
                         visit::visit_expr_call(self, call);
                         return;
@@ -1407,6 +1449,15 @@ fn is_known_offload(path: &str) -> bool {
         || last == "block_in_place"
         || last == "unblock"
         || (parent == Some("thread") && matches!(last, "spawn" | "scope"))
+}
+
+/// Whether a tuple-struct pattern names the type it destructures (`State(x): State<T>`).
+fn wrapper_matches(pattern: &syn::Path, ty: &Ty) -> bool {
+    let Some(pattern_name) = pattern.segments.last().map(|s| s.ident.to_string()) else {
+        return false;
+    };
+    ty.path()
+        .is_some_and(|path| path.rsplit("::").next() == Some(pattern_name.as_str()))
 }
 
 fn is_standard_library(path: &str) -> bool {
@@ -1607,6 +1658,13 @@ fn collect_items(file: &syn::File) -> FileItems {
                 Item::Const(c) => {
                     let ty = resolve_type_with(resolver, out, &c.ty, &Ty::Unknown);
                     out.statics.insert(module_path(resolver, &c.ident), ty);
+                }
+                Item::Macro(m) if macro_name(&m.mac) == "lazy_static" => {
+                    for declared in macros::lazy_static_items(&m.mac.tokens) {
+                        let ty = resolve_type_with(resolver, out, &declared.ty, &Ty::Unknown);
+                        out.statics
+                            .insert(module_path(resolver, &declared.ident), ty);
+                    }
                 }
                 Item::Mod(m) => {
                     if let Some((_, items)) = &m.content {

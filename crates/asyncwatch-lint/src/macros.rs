@@ -191,6 +191,31 @@ pub(crate) fn split_top_level(tokens: &TokenStream, separator: char) -> Vec<Toke
     pieces
 }
 
+/// The statics of a `lazy_static!` body: `static ref NAME: Type = init;` is not item syntax,
+/// so the `ref` is dropped before parsing.
+pub(crate) fn lazy_static_items(tokens: &TokenStream) -> Vec<syn::ItemStatic> {
+    let mut cleaned = Vec::new();
+    let mut after_static = false;
+    for token in tokens.clone() {
+        let is_ref = matches!(&token, TokenTree::Ident(ident) if ident == "ref");
+        if !(after_static && is_ref) {
+            cleaned.push(token.clone());
+        }
+        after_static = matches!(&token, TokenTree::Ident(ident) if ident == "static");
+    }
+    match syn::parse2::<syn::File>(cleaned.into_iter().collect()) {
+        Ok(file) => file
+            .items
+            .into_iter()
+            .filter_map(|item| match item {
+                Item::Static(s) => Some(s),
+                _ => None,
+            })
+            .collect(),
+        Err(_) => Vec::new(),
+    }
+}
+
 /// Whether tokens contain `.await` (or a macro that awaits), without parsing them.
 pub(crate) fn tokens_await(tokens: &TokenStream) -> bool {
     let mut previous_dot = false;

@@ -344,7 +344,23 @@ impl Scope {
             }
             Item::Macro(m) => match &m.ident {
                 Some(ident) => ident,
-                None => return,
+                None => {
+                    // `lazy_static!` declares statics that code refers to by name.
+                    if m.mac
+                        .path
+                        .segments
+                        .last()
+                        .is_some_and(|s| s.ident == "lazy_static")
+                    {
+                        for declared in crate::macros::lazy_static_items(&m.mac.tokens) {
+                            let mut path = self.module.clone();
+                            path.push(declared.ident.to_string());
+                            self.names
+                                .insert(declared.ident.to_string(), Binding::Local(path));
+                        }
+                    }
+                    return;
+                }
             },
             _ => return,
         };

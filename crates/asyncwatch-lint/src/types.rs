@@ -107,6 +107,13 @@ const DEREF_WRAPPERS: &[&str] = &[
     "std::io::BufWriter",
     "std::io::LineWriter",
     "r2d2::PooledConnection",
+    // Web framework extractors deref to the state they carry.
+    "actix_web::web::Data",
+    "actix_web::Data",
+    "axum::extract::State",
+    "axum::Extension",
+    "axum::extract::Extension",
+    "rocket::State",
 ];
 
 pub(crate) const LOCK_GUARDS: &[&str] = &[
