@@ -74,7 +74,8 @@ pub(crate) struct Entry {
 pub(crate) struct Catalog {
     fns: HashMap<&'static str, Entry>,
     methods: HashMap<(&'static str, &'static str), Entry>,
-    by_name: HashMap<&'static str, (usize, Entry)>,
+    /// Methods reported by name, with the argument counts each is reported at.
+    by_name: HashMap<&'static str, Vec<(usize, Entry)>>,
     path_queries: HashMap<&'static str, Entry>,
     any_method: HashMap<&'static str, Entry>,
     connection_arguments: HashMap<&'static str, Entry>,
@@ -107,7 +108,7 @@ impl Catalog {
                 self.methods.insert((ty, method), entry);
             }
             Target::MethodByName { method, args } => {
-                self.by_name.insert(method, (args, entry));
+                self.by_name.entry(method).or_default().push((args, entry));
             }
             Target::PathQuery(method) => {
                 self.path_queries.insert(method, entry);
@@ -151,8 +152,9 @@ impl Catalog {
 
     pub(crate) fn method_by_name(&self, method: &str, args: usize) -> Option<Entry> {
         self.by_name
-            .get(method)
-            .filter(|(n, _)| *n == args)
+            .get(method)?
+            .iter()
+            .find(|(arity, _)| *arity == args)
             .map(|(_, e)| *e)
     }
 

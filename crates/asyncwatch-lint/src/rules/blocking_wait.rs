@@ -1,4 +1,4 @@
-use crate::catalog::Blocking;
+use crate::catalog::{Blocking, Target};
 use crate::rule::declare_rule;
 
 declare_rule! {
@@ -85,4 +85,23 @@ pub(crate) const CATALOG: &[&[Blocking]] = &[&[
     on("std::io::StdinLock", "read_to_end", STDIN),
     on("std::io::StdinLock", "read", STDIN),
     on("std::io::StdinLock", "lines", STDIN),
+    // tokio's own bridges for sync code; inside a runtime they panic or block a worker.
+    tokio_bridge("blocking_recv", 0),
+    tokio_bridge("blocking_send", 1),
+    tokio_bridge("blocking_lock", 0),
+    tokio_bridge("blocking_read", 0),
+    tokio_bridge("blocking_write", 0),
+    tokio_bridge("blocking_recv_many", 2),
 ]];
+
+const TOKIO_BRIDGE_WHY: &str =
+    "the `blocking_*` methods of tokio's sync types are for sync code: in async code they panic or block the worker";
+
+const fn tokio_bridge(method: &'static str, args: usize) -> Blocking {
+    Blocking {
+        target: Target::MethodByName { method, args },
+        why: TOKIO_BRIDGE_WHY,
+        instead:
+            "use the async form with `.await` (`recv().await`, `send(..).await`, `lock().await`)",
+    }
+}

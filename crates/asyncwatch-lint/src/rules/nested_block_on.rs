@@ -55,12 +55,16 @@ pub(crate) const CATALOG: &[&[Blocking]] = &[&[
     Blocking::method("tokio::runtime::Runtime", "block_on", WHY, INSTEAD),
     Blocking::method("tokio::runtime::Handle", "block_on", WHY, INSTEAD),
     Blocking::method("futures::executor::LocalPool", "run_until", WHY, INSTEAD),
+    by_name("block_on", 1),
+    // pollster's `FutureExt::block_on(self)`: `future.block_on()`.
+    by_name("block_on", 0),
+    Blocking::func("pollster::FutureExt::block_on", WHY, INSTEAD),
+]];
+
+const fn by_name(method: &'static str, args: usize) -> Blocking {
     Blocking {
-        target: Target::MethodByName {
-            method: "block_on",
-            args: 1,
-        },
+        target: Target::MethodByName { method, args },
         why: WHY,
         instead: INSTEAD,
-    },
-]];
+    }
+}
