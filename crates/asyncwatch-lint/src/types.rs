@@ -53,7 +53,10 @@ impl Ty {
     /// The type a method call may auto-deref to, if this is a smart pointer or guard.
     pub(crate) fn deref(&self) -> Option<Ty> {
         match self {
-            Ty::Path(path, args) if DEREF_WRAPPERS.contains(&path.as_str()) => {
+            Ty::Path(path, args)
+                if DEREF_WRAPPERS.contains(&path.as_str())
+                    || LOCK_GUARDS.contains(&path.as_str()) =>
+            {
                 args.first().cloned()
             }
             _ => None,
@@ -96,13 +99,6 @@ const DEREF_WRAPPERS: &[&str] = &[
     "once_cell::sync::Lazy",
     "once_cell::unsync::Lazy",
     "lazy_static::Lazy",
-    "std::sync::MutexGuard",
-    "std::sync::RwLockReadGuard",
-    "std::sync::RwLockWriteGuard",
-    "parking_lot::MutexGuard",
-    "parking_lot::RwLockReadGuard",
-    "parking_lot::RwLockWriteGuard",
-    "parking_lot::FairMutexGuard",
     "std::io::BufReader",
     "std::io::BufWriter",
     "std::io::LineWriter",
