@@ -57,13 +57,61 @@ fn read_tsc() -> u64 {
 /// Current time in ticks; never 0, which marks "no poll running".
 #[inline(always)]
 pub(crate) fn now() -> u64 {
-    #[cfg(target_arch = "x86_64")]
-    if USE_TSC.load(Relaxed) {
-        return read_tsc() | 1;
+    if uses_tsc() {
+        Tsc::now()
+    } else {
+        Monotonic::now()
     }
-    match EPOCH.get() {
-        Some(epoch) => (epoch.elapsed().as_nanos() as u64) | 1,
-        None => 1,
+}
+
+/// Whether `now` reads the TSC; fixed once `init` has run.
+pub(crate) fn uses_tsc() -> bool {
+    cfg!(target_arch = "x86_64") && USE_TSC.load(Relaxed)
+}
+
+/// A clock chosen once when the hooks are installed, so the per-poll read has no branch.
+pub(crate) trait Clock {
+    /// Current time in ticks; never 0.
+    fn now() -> u64;
+}
+
+/// The TSC; only used after `init` found it trusted (its ticks are then the shared unit).
+pub(crate) struct Tsc;
+
+impl Clock for Tsc {
+    #[inline(always)]
+    fn now() -> u64 {
+        #[cfg(target_arch = "x86_64")]
+        {
+            read_tsc() | 1
+        }
+        #[cfg(not(target_arch = "x86_64"))]
+        {
+            Monotonic::now()
+        }
+    }
+}
+
+/// Whichever of the two `init` chose, decided on each read.
+pub(crate) struct Dynamic;
+
+impl Clock for Dynamic {
+    #[inline(always)]
+    fn now() -> u64 {
+        now()
+    }
+}
+
+/// Nanoseconds since the epoch of `init`, through `Instant`.
+pub(crate) struct Monotonic;
+
+impl Clock for Monotonic {
+    #[inline(always)]
+    fn now() -> u64 {
+        match EPOCH.get() {
+            Some(epoch) => (epoch.elapsed().as_nanos() as u64) | 1,
+            None => 1,
+        }
     }
 }
 

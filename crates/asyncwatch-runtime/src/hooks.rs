@@ -6,42 +6,79 @@ use std::pin::Pin;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering::*};
 use std::task::{Context, Poll};
 
+use crate::clock::{self, Clock};
 use crate::slots::{self, SlotKind, SlowPoll};
 
 pub(crate) static ENABLED: AtomicBool = AtomicBool::new(false);
 pub(crate) static THRESHOLD_TICKS: AtomicU64 = AtomicU64::new(u64::MAX);
 
+/// Per poll: one thread-local read, three stores, one clock read; no lock, no allocation, no
+/// syscall (the TSC, or the vDSO behind `Instant`).
 #[inline(always)]
-pub(crate) fn poll_begin(kind: SlotKind, task_id: u64, spawn_location: usize) {
-    let slot = slots::current(kind);
+pub(crate) fn poll_begin<C: Clock>(kind: SlotKind, task: impl FnOnce() -> (u64, usize)) {
+    match slots::current_if_registered() {
+        Some(slot) => begin_on(slot, C::now, task),
+        // A tail call: with the task read only after the slot check, the hot path above
+        // needs no saved registers.
+        None => begin_registering::<C>(kind, task()),
+    }
+}
+
+#[inline(always)]
+fn begin_on(slot: &slots::Slot, now: fn() -> u64, task: impl FnOnce() -> (u64, usize)) {
+    let (task_id, spawn_location) = task();
     slot.task_id.store(task_id, Relaxed);
     slot.spawn_location.store(spawn_location, Relaxed);
     // Release: the watchdog reads the task fields after seeing this start.
-    slot.poll_start.store(crate::clock::now(), Release);
+    slot.poll_start.store(now(), Release);
 }
 
+#[cold]
+#[inline(never)]
+fn begin_registering<C: Clock>(kind: SlotKind, task: (u64, usize)) {
+    begin_on(slots::current(kind), C::now, || task);
+}
+
+/// Per poll: one thread-local read, one load, two stores; the clock is read again only for a
+/// poll the watchdog marked as long.
 #[inline(always)]
 pub(crate) fn poll_end(kind: SlotKind) {
     let Some(slot) = slots::current_if_registered() else {
         return;
     };
-    let start = slot.poll_start.load(Relaxed);
+    // The watchdog scans every quarter threshold and marks polls older than three quarters of
+    // it, so every poll that reaches the threshold is marked before it ends: the others need
+    // no second clock read.
+    if slot.watched_start.load(Relaxed) != 0 {
+        return end_marked_poll(slot, kind);
+    }
+    // Release: a watchdog that sees 0 also sees everything this poll wrote before.
     slot.poll_start.store(0, Release);
     // Only this thread writes its counters, so a plain load/store avoids a locked instruction.
     slot.polls
         .store(slot.polls.load(Relaxed).wrapping_add(1), Relaxed);
-    // The watchdog scans every quarter threshold and marks polls older than three quarters of
-    // it, so every poll that reaches the threshold is marked before it ends: the others need
-    // no second clock read.
-    if start != 0 && slot.watched_start.load(Relaxed) == start {
-        end_watched_poll(slot, kind, start);
-    }
 }
 
 #[cold]
 #[inline(never)]
+fn end_marked_poll(slot: &slots::Slot, kind: SlotKind) {
+    let start = slot.poll_start.load(Relaxed);
+    let watched = slot.watched_start.load(Relaxed);
+    // The mark may be left from an earlier poll (or set after that poll ended): clear it. A
+    // mark landing between the load above and this store is for a poll that is ending now,
+    // the same window as a mark that comes too late.
+    slot.watched_start.store(0, Relaxed);
+    if start != 0 && watched == start {
+        end_watched_poll(slot, kind, start);
+    }
+    slot.poll_start.store(0, Release);
+    slot.polls
+        .store(slot.polls.load(Relaxed).wrapping_add(1), Relaxed);
+}
+
+#[inline(never)]
 fn end_watched_poll(slot: &slots::Slot, kind: SlotKind, start: u64) {
-    let duration = crate::clock::now().wrapping_sub(start);
+    let duration = clock::now().wrapping_sub(start);
     if duration > slot.max_poll_ticks.load(Relaxed) {
         slot.max_poll_ticks.store(duration, Relaxed);
     }
@@ -142,7 +179,7 @@ impl<F: Future> Future for WatchBlockOn<F> {
         if !ENABLED.load(Relaxed) {
             return future.poll(cx);
         }
-        poll_begin(SlotKind::BlockOn, 0, location_address(location));
+        poll_begin::<clock::Dynamic>(SlotKind::BlockOn, || (0, location_address(location)));
         let result = future.poll(cx);
         poll_end(SlotKind::BlockOn);
         result

@@ -195,13 +195,25 @@ fn start_once(watchdog: &Watchdog, mode: watchdog::Mode) {
 
 #[cfg(tokio_unstable)]
 fn install_hooks(builder: &mut tokio::runtime::Builder) {
+    // The clock is fixed by now (`start_once` ran): choosing it here keeps its branch out of
+    // every poll.
+    if clock::uses_tsc() {
+        install_poll_hooks::<clock::Tsc>(builder);
+    } else {
+        install_poll_hooks::<clock::Monotonic>(builder);
+    }
+}
+
+#[cfg(tokio_unstable)]
+fn install_poll_hooks<C: clock::Clock + 'static>(builder: &mut tokio::runtime::Builder) {
     builder
         .on_before_task_poll(|meta| {
-            hooks::poll_begin(
-                slots::SlotKind::Worker,
-                hooks::task_id_number(meta.id()),
-                hooks::location_address(meta.spawned_at()),
-            )
+            hooks::poll_begin::<C>(slots::SlotKind::Worker, || {
+                (
+                    hooks::task_id_number(meta.id()),
+                    hooks::location_address(meta.spawned_at()),
+                )
+            })
         })
         .on_after_task_poll(|_| hooks::poll_end(slots::SlotKind::Worker));
 }
@@ -209,7 +221,9 @@ fn install_hooks(builder: &mut tokio::runtime::Builder) {
 #[cfg(not(tokio_unstable))]
 fn install_hooks(builder: &mut tokio::runtime::Builder) {
     builder
-        .on_thread_unpark(|| hooks::poll_begin(slots::SlotKind::Worker, 0, 0))
+        .on_thread_unpark(|| {
+            hooks::poll_begin::<clock::Dynamic>(slots::SlotKind::Worker, || (0, 0))
+        })
         .on_thread_park(|| hooks::poll_end(slots::SlotKind::Worker));
 }
 

@@ -50,19 +50,25 @@ impl RingEntry {
     }
 }
 
+/// One thread's slot. `repr(C)` keeps the fields the poll hooks touch together at the start;
+/// the 128-byte alignment (two cache lines, as adjacent-line prefetchers pair them) keeps one
+/// worker's hot fields off the lines of any other slot.
+#[repr(C, align(128))]
 pub(crate) struct Slot {
-    pub in_use: AtomicBool,
-    pub generation: AtomicU64,
-    pub pthread: AtomicUsize,
+    // Hot: written by the owning thread on every poll.
     /// Start of the running poll in clock ticks, 0 when none is running.
     pub poll_start: AtomicU64,
     pub task_id: AtomicU64,
     pub spawn_location: AtomicUsize,
-    /// Set by the watchdog to the start of a poll it saw running long; only such polls read
-    /// the clock again when they end.
-    pub watched_start: AtomicU64,
     pub polls: AtomicU64,
+    /// Set by the watchdog to the start of a poll it saw running long; only while it is
+    /// non-zero does a poll end take the slow path (and read the clock again).
+    pub watched_start: AtomicU64,
     pub max_poll_ticks: AtomicU64,
+    // Cold: registration, stack capture, slow-poll queue.
+    pub in_use: AtomicBool,
+    pub generation: AtomicU64,
+    pub pthread: AtomicUsize,
     pub capture_state: AtomicU8,
     pub capture_len: AtomicUsize,
     pub capture_ips: [AtomicUsize; MAX_FRAMES],
@@ -199,6 +205,7 @@ fn register(kind: SlotKind) -> &'static Slot {
     let slot = &SLOTS[index];
     slot.generation.fetch_add(1, AcqRel);
     slot.poll_start.store(0, Relaxed);
+    slot.watched_start.store(0, Relaxed);
     slot.capture_state.store(CAPTURE_IDLE, Relaxed);
     // SAFETY: pthread_self and gettid have no preconditions.
     let (pthread, tid) = unsafe { (libc::pthread_self(), libc::syscall(libc::SYS_gettid)) };
