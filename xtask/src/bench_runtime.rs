@@ -1,7 +1,9 @@
 //! `cargo xtask bench runtime [--rounds N] [--seconds S] [--http-rounds M] [--no-callgrind]`:
 //! cost of asyncwatch-runtime's precise mode, printed as instrumented/plain ratios.
 //!
-//! - yield: 64 tasks yielding on a 2-worker runtime; nanoseconds per task poll.
+//! - yield: 64 tasks yielding on a 2-worker runtime; nanoseconds per task poll, of wall time
+//!   and of CPU time summed over the process's threads (the latter is not inflated by waiting
+//!   for a core while other work loads the machine).
 //! - http: a keep-alive HTTP server (fixtures/apps/bench) loaded from a second process over
 //!   127.0.0.1 for S seconds; requests per second.
 //! - instructions: when `valgrind` is on PATH, the yield workload under callgrind; instructions
@@ -57,33 +59,43 @@ pub fn run(args: &[String]) -> anyhow::Result<()> {
         "method: after one warm-up pair, each round runs plain and instrumented twice each back to back (ABBA, BAAB on odd rounds) and keeps each side's best run; ratio = instrumented/plain per round; median [quartiles] (min-max) over rounds"
     );
 
-    let mut plain = Vec::new();
-    let mut watched = Vec::new();
+    // Per run: wall ns/poll, CPU ns/poll (all threads, watchdog included).
+    let mut plain = [Vec::new(), Vec::new()];
+    let mut watched = [Vec::new(), Vec::new()];
     yield_nanos_per_poll(&bin, false)?;
     yield_nanos_per_poll(&bin, true)?;
     for round in 0..rounds {
         let (p, w) = pair(round, f64::min, |on| yield_nanos_per_poll(&bin, on))?;
-        plain.push(p);
-        watched.push(w);
+        for metric in 0..2 {
+            plain[metric].push(p[metric]);
+            watched[metric].push(w[metric]);
+        }
     }
-    let per_round = ratios(&watched, &plain);
+    let polls = 64 * (YIELDS.parse::<u64>().unwrap_or(0) + 1);
     println!(
-        "yield:  {rounds} rounds x {} polls; {:.1} ns/poll plain, {:.1} ns/poll instrumented (medians); ratio per poll {}",
-        64 * (YIELDS.parse::<u64>().unwrap_or(0) + 1),
-        median(&plain),
-        median(&watched),
-        spread(&per_round, "x"),
+        "yield:  {rounds} rounds x {polls} polls; wall {:.1} ns/poll plain, {:.1} instrumented (medians); ratio per poll {}",
+        median(&plain[0]),
+        median(&watched[0]),
+        spread(&ratios(&watched[0], &plain[0]), "x"),
     );
+    if plain[1].iter().all(|cpu| *cpu > 0.0) {
+        println!(
+            "yield:  CPU time of all threads {:.1} ns/poll plain, {:.1} instrumented (medians); ratio per poll {}",
+            median(&plain[1]),
+            median(&watched[1]),
+            spread(&ratios(&watched[1], &plain[1]), "x"),
+        );
+    }
 
     if http_rounds > 0 {
         let mut plain = Vec::new();
         let mut watched = Vec::new();
         for round in 0..http_rounds {
             let (p, w) = pair(round, f64::max, |on| {
-                http_requests_per_second(&bin, on, seconds)
+                http_requests_per_second(&bin, on, seconds).map(|rate| [rate])
             })?;
-            plain.push(p);
-            watched.push(w);
+            plain.push(p[0]);
+            watched.push(w[0]);
         }
         let per_round = ratios(&watched, &plain);
         println!(
@@ -111,27 +123,30 @@ pub fn run(args: &[String]) -> anyhow::Result<()> {
 /// One round: plain and instrumented twice each in ABBA order (BAAB on odd rounds), so a
 /// linear drift of the machine hits both alike; each side keeps its best run, as interference
 /// on a shared machine only ever makes a run slower. `better` picks the best of two values.
-fn pair(
+fn pair<const N: usize>(
     round: usize,
     better: fn(f64, f64) -> f64,
-    mut measure: impl FnMut(bool) -> anyhow::Result<f64>,
-) -> anyhow::Result<(f64, f64)> {
+    mut measure: impl FnMut(bool) -> anyhow::Result<[f64; N]>,
+) -> anyhow::Result<([f64; N], [f64; N])> {
     let order = if round & 1 == 0 {
         [false, true, true, false]
     } else {
         [true, false, false, true]
     };
-    let mut plain = Vec::new();
-    let mut watched = Vec::new();
+    let mut plain: Option<[f64; N]> = None;
+    let mut watched: Option<[f64; N]> = None;
     for on in order {
         let value = measure(on)?;
-        if on {
-            watched.push(value);
-        } else {
-            plain.push(value);
-        }
+        let side = if on { &mut watched } else { &mut plain };
+        *side = Some(match *side {
+            Some(best) => std::array::from_fn(|i| better(best[i], value[i])),
+            None => value,
+        });
     }
-    Ok((better(plain[0], plain[1]), better(watched[0], watched[1])))
+    Ok((
+        plain.unwrap_or([f64::NAN; N]),
+        watched.unwrap_or([f64::NAN; N]),
+    ))
 }
 
 fn machine() -> String {
@@ -200,24 +215,25 @@ fn instrumented(command: &mut Command, on: bool) -> &mut Command {
     command
 }
 
-/// `yield_bench` prints `polls nanos`.
-fn parse_yield_output(text: &str) -> anyhow::Result<(f64, f64)> {
+/// `yield_bench` prints `polls nanos cpu_nanos` (`cpu_nanos` 0 when unknown).
+fn parse_yield_output(text: &str) -> anyhow::Result<(f64, f64, f64)> {
     let numbers: Vec<f64> = text
         .split_whitespace()
         .filter_map(|word| word.parse().ok())
         .collect();
     match numbers.as_slice() {
-        [polls, nanos] if *polls > 0.0 => Ok((*polls, *nanos)),
+        [polls, nanos, cpu] if *polls > 0.0 => Ok((*polls, *nanos, *cpu)),
         _ => bail!("unexpected yield_bench output `{text}`"),
     }
 }
 
-fn yield_nanos_per_poll(bin: &Path, on: bool) -> anyhow::Result<f64> {
+/// Wall and CPU nanoseconds per poll.
+fn yield_nanos_per_poll(bin: &Path, on: bool) -> anyhow::Result<[f64; 2]> {
     let output = instrumented(Command::new(bin.join("yield_bench")).arg(YIELDS), on)
         .output()
         .context("cannot run yield_bench")?;
-    let (polls, nanos) = parse_yield_output(&String::from_utf8_lossy(&output.stdout))?;
-    Ok(nanos / polls)
+    let (polls, nanos, cpu) = parse_yield_output(&String::from_utf8_lossy(&output.stdout))?;
+    Ok([nanos / polls, cpu / polls])
 }
 
 fn http_requests_per_second(bin: &Path, on: bool, seconds: u64) -> anyhow::Result<f64> {
@@ -274,7 +290,7 @@ fn callgrind_instructions(bin: &Path) -> anyhow::Result<Option<(f64, f64)>> {
         let output = instrumented(&mut command, on)
             .output()
             .context("cannot run valgrind")?;
-        let (polls, _) = parse_yield_output(&String::from_utf8_lossy(&output.stdout))?;
+        let (polls, _, _) = parse_yield_output(&String::from_utf8_lossy(&output.stdout))?;
         let annotated = Command::new("callgrind_annotate")
             .arg("--inclusive=yes")
             .arg("--threshold=100")
