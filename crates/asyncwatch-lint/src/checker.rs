@@ -304,6 +304,7 @@ pub(crate) struct Checker<'s> {
     offloaded_locals: HashSet<String>,
     diagnostics: Vec<Pending>,
     functions: Vec<FnDef>,
+    known_crates: Option<std::sync::Arc<HashSet<String>>>,
     /// The function whose body is being visited, innermost last (`None` inside a module).
     function_stack: Vec<Option<usize>>,
     calls: Vec<CallRecord>,
@@ -329,6 +330,7 @@ impl<'s> Checker<'s> {
             offloaded_locals: HashSet::new(),
             diagnostics: Vec::new(),
             functions: Vec::new(),
+            known_crates: None,
             function_stack: Vec::new(),
             calls: Vec::new(),
         }
@@ -338,6 +340,12 @@ impl<'s> Checker<'s> {
     /// paths resolve the same from every file of a crate.
     pub(crate) fn with_module_path(mut self, module: Vec<String>) -> Self {
         self.resolver = Resolver::with_root(module);
+        self
+    }
+
+    /// The crate names of the run: calls into any other crate are not recorded.
+    pub(crate) fn with_known_crates(mut self, known: std::sync::Arc<HashSet<String>>) -> Self {
+        self.known_crates = Some(known);
         self
     }
 
@@ -638,9 +646,20 @@ impl<'s> Checker<'s> {
     }
 
     /// Records a call to something that is not in the catalog, for the whole-crate pass.
-    fn record_call(&mut self, candidates: Vec<String>, span: Span) {
+    fn record_call(&mut self, mut candidates: Vec<String>, span: Span) {
         let context = self.context();
-        if context == Context::Offloaded || candidates.is_empty() {
+        if context == Context::Offloaded {
+            return;
+        }
+        // Only paths into this crate or another crate of the run can ever resolve; keeping
+        // the rest (every call into tokio, serde, ...) would only cost memory.
+        if let Some(known) = &self.known_crates {
+            candidates.retain(|c| {
+                let first = c.split("::").next().unwrap_or(c);
+                first == "crate" || known.contains(first)
+            });
+        }
+        if candidates.is_empty() {
             return;
         }
         let caller = self.function_stack.last().copied().flatten();
@@ -652,7 +671,12 @@ impl<'s> Checker<'s> {
             candidates,
             span: to_span(span),
             context,
-            function: self.current_function(),
+            // Only async call sites become findings that name their function.
+            function: if context == Context::Async {
+                self.current_function()
+            } else {
+                None
+            },
             unless_wrapper: self.offload_candidate(),
         });
     }

@@ -216,17 +216,20 @@ pub fn check_source(
         module: vec!["crate".to_owned()],
         report: true,
     };
-    let findings = analyze(file, source, settings, unit.module.clone())?;
+    let findings = analyze(file, source, settings, unit.module.clone(), None)?;
     let mut diagnostics = summaries::resolve(vec![(findings, unit)], settings);
     suppress::apply(file, source, &mut diagnostics, settings);
     Ok(diagnostics)
 }
 
+/// `known_crates`: the crate names of the run, when known, so calls into other crates are not
+/// recorded for the whole-program pass.
 fn analyze(
     file: &str,
     source: &str,
     settings: &Settings,
     module: Vec<String>,
+    known_crates: Option<&std::sync::Arc<HashSet<String>>>,
 ) -> Result<checker::FileFindings, FileError> {
     let result = std::panic::catch_unwind(AssertUnwindSafe(|| {
         let syntax = syn::parse_file(source).map_err(|error| {
@@ -240,9 +243,11 @@ fn analyze(
                 ),
             }
         })?;
-        let mut findings = checker::Checker::new(file, settings)
-            .with_module_path(module)
-            .check_file(&syntax);
+        let mut checker = checker::Checker::new(file, settings).with_module_path(module);
+        if let Some(known) = known_crates {
+            checker = checker.with_known_crates(known.clone());
+        }
+        let mut findings = checker.check_file(&syntax);
         // syn drops a byte order mark before parsing, so its offsets start after it.
         if source.starts_with('\u{feff}') {
             findings.shift_offsets('\u{feff}'.len_utf8());
@@ -335,12 +340,22 @@ pub fn lint_files(files: &[PathBuf], settings: &Settings) -> Report {
         }
     }
     let model = crate_model::build(files, &dependency_roots);
+    let known_crates: std::sync::Arc<HashSet<String>> = std::sync::Arc::new(
+        model
+            .files
+            .iter()
+            .map(|(_, unit)| &unit.crate_name)
+            .chain(cached.iter().map(|(_, unit)| &unit.crate_name))
+            .filter(|name| !name.contains('@'))
+            .cloned()
+            .collect(),
+    );
     let check = |(path, unit): &(PathBuf, crate_model::Unit)| -> Result<(checker::FileFindings, crate_model::Unit), (FileError, bool)> {
         let name = path.display().to_string();
         let fail = |message: String| (FileError { file: name.clone(), message }, unit.report);
         let source = std::fs::read(path).map_err(|e| fail(format!("cannot read file: {e}")))?;
         let source = String::from_utf8(source).map_err(|_| fail("file is not valid UTF-8".to_owned()))?;
-        analyze(&name, &source, settings, unit.module.clone())
+        analyze(&name, &source, settings, unit.module.clone(), Some(&known_crates))
             .map(|findings| (findings, unit.clone()))
             .map_err(|error| (error, unit.report))
     };
