@@ -512,17 +512,17 @@ impl<'s> Checker<'s> {
 
     fn callee_path(&self, func: &Expr) -> Option<String> {
         match func {
-            Expr::Path(p) if p.qself.is_none() => self.resolve_path(&p.path),
-            Expr::Path(p) => {
-                // `<T as Trait>::method`: the trait path names the method.
-                let qself = p.qself.as_ref()?;
-                let trait_path: syn::Path = syn::Path {
-                    leading_colon: p.path.leading_colon,
-                    segments: p.path.segments.iter().cloned().collect(),
-                };
-                let _ = qself;
-                self.resolve_path(&trait_path)
-            }
+            Expr::Path(p) => match &p.qself {
+                None => self.resolve_path(&p.path),
+                // `<T as Trait>::method`: the path after the type (`Trait::method`) names it.
+                Some(qself) if qself.position > 0 => self.resolve_path(&p.path),
+                // `<T>::method`: an associated function of `T`.
+                Some(qself) => {
+                    let owner = self.resolve_type(&qself.ty);
+                    let method = p.path.segments.last()?;
+                    Some(format!("{}::{}", owner.path()?, method.ident))
+                }
+            },
             Expr::Paren(p) => self.callee_path(&p.expr),
             _ => None,
         }
