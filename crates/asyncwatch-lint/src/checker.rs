@@ -286,6 +286,9 @@ pub(crate) struct FileItems {
     statics: HashMap<String, Ty>,
     /// Functions of this file that offload a closure parameter (see [`FileFindings`]).
     wrappers: HashSet<String>,
+    /// Declared return types of this file's functions and methods, by definition path
+    /// (`crate::db::open`, `crate::db::Pool::conn`), so `let conn = db::open()?` is typed.
+    returns: HashMap<String, Ty>,
 }
 
 pub(crate) struct Checker<'s> {
@@ -561,7 +564,14 @@ impl<'s> Checker<'s> {
             }
             Expr::Call(call) => match self.callee_path(&call.func) {
                 Some(path) => {
-                    types::fn_return(&path, &|| call.args.iter().map(|a| self.infer(a)).collect())
+                    let known = types::fn_return(&path, &|| {
+                        call.args.iter().map(|a| self.infer(a)).collect()
+                    });
+                    if known.is_known() {
+                        known
+                    } else {
+                        self.items.returns.get(&path).cloned().unwrap_or_default()
+                    }
                 }
                 None => Ty::Unknown,
             },
@@ -570,9 +580,22 @@ impl<'s> Checker<'s> {
                 if !receiver.is_known() {
                     return Ty::Unknown;
                 }
-                types::method_return(&receiver, &call.method.to_string(), &|| {
+                let method = call.method.to_string();
+                let known = types::method_return(&receiver, &method, &|| {
                     call.args.iter().map(|a| self.infer(a)).collect()
-                })
+                });
+                if known.is_known() {
+                    return known;
+                }
+                receiver
+                    .deref_chain()
+                    .find_map(|ty| {
+                        self.items
+                            .returns
+                            .get(&format!("{}::{method}", ty.path()?))
+                            .cloned()
+                    })
+                    .unwrap_or_default()
             }
             Expr::Try(t) => self.infer(&t.expr).unwrapped(),
             Expr::Reference(r) => self.infer(&r.expr),
@@ -1695,15 +1718,27 @@ fn collect_items(file: &syn::File) -> FileItems {
                         walk(resolver, items, out, Some(&m.ident.to_string()));
                     }
                 }
-                Item::Fn(f) if forwards_parameter_to_offload(resolver, &f.sig, &f.block) => {
-                    out.wrappers.insert(f.sig.ident.to_string());
+                Item::Fn(f) => {
+                    if forwards_parameter_to_offload(resolver, &f.sig, &f.block) {
+                        out.wrappers.insert(f.sig.ident.to_string());
+                    }
+                    if let ReturnType::Type(_, ty) = &f.sig.output {
+                        let ty = resolve_type_with(resolver, out, ty, &Ty::Unknown);
+                        out.returns.insert(module_path(resolver, &f.sig.ident), ty);
+                    }
                 }
                 Item::Impl(i) => {
+                    let self_ty = resolve_type_with(resolver, out, &i.self_ty, &Ty::Unknown);
                     for item in &i.items {
-                        if let ImplItem::Fn(f) = item {
-                            if forwards_parameter_to_offload(resolver, &f.sig, &f.block) {
-                                out.wrappers.insert(f.sig.ident.to_string());
-                            }
+                        let ImplItem::Fn(f) = item else { continue };
+                        if forwards_parameter_to_offload(resolver, &f.sig, &f.block) {
+                            out.wrappers.insert(f.sig.ident.to_string());
+                        }
+                        if let (ReturnType::Type(_, ty), Some(owner)) =
+                            (&f.sig.output, self_ty.path())
+                        {
+                            let ty = resolve_type_with(resolver, out, ty, &self_ty);
+                            out.returns.insert(format!("{owner}::{}", f.sig.ident), ty);
                         }
                     }
                 }
