@@ -24,12 +24,17 @@ struct Suppression {
 
 /// Finds the suppression comments of a file.
 fn scan(source: &str) -> Vec<Suppression> {
+    let comments = line_comment_starts(source);
     let mut out = Vec::new();
     let mut offset = 0;
     for (index, line) in source.split_inclusive('\n').enumerate() {
         let line_start = offset;
         offset += line.len();
-        let Some(at) = find_comment(line) else {
+        let Some(at) = comments
+            .iter()
+            .find(|&&start| start >= line_start && start < line_start + line.len())
+            .map(|start| start - line_start)
+        else {
             continue;
         };
         let comment = &line[at..];
@@ -80,25 +85,88 @@ fn scan(source: &str) -> Vec<Suppression> {
     out
 }
 
-/// The byte index of a `//` comment that mentions `asyncwatch:`, skipping `//` inside string
-/// literals on the same line.
-fn find_comment(line: &str) -> Option<usize> {
-    if !line.contains("asyncwatch:") {
-        return None;
-    }
-    let bytes = line.as_bytes();
-    let mut in_string = false;
+/// The byte offsets where `//` comments start, found by lexing the whole file so that `//`
+/// inside string literals (also raw and byte strings spanning lines), char literals and
+/// block comments is not taken for a comment.
+fn line_comment_starts(source: &str) -> Vec<usize> {
+    let bytes = source.as_bytes();
+    let mut starts = Vec::new();
     let mut i = 0;
-    while i + 1 < bytes.len() {
+    while i < bytes.len() {
         match bytes[i] {
-            b'\\' if in_string => i += 1,
-            b'"' => in_string = !in_string,
-            b'/' if !in_string && bytes[i + 1] == b'/' => return Some(i),
-            _ => {}
+            b'/' if bytes.get(i + 1) == Some(&b'/') => {
+                starts.push(i);
+                i = source[i..].find('\n').map_or(bytes.len(), |end| i + end);
+            }
+            b'/' if bytes.get(i + 1) == Some(&b'*') => {
+                // Block comments nest in Rust.
+                let mut depth = 0usize;
+                while i < bytes.len() {
+                    if bytes[i..].starts_with(b"/*") {
+                        depth += 1;
+                        i += 2;
+                    } else if bytes[i..].starts_with(b"*/") {
+                        depth -= 1;
+                        i += 2;
+                        if depth == 0 {
+                            break;
+                        }
+                    } else {
+                        i += 1;
+                    }
+                }
+            }
+            b'r' | b'b' if raw_string_hashes(&bytes[i..]).is_some() => {
+                let (prefix, hashes) = raw_string_hashes(&bytes[i..]).unwrap_or((0, 0));
+                let closing: Vec<u8> = std::iter::once(b'"')
+                    .chain(std::iter::repeat_n(b'#', hashes))
+                    .collect();
+                i += prefix;
+                i = bytes[i..]
+                    .windows(closing.len())
+                    .position(|w| w == closing.as_slice())
+                    .map_or(bytes.len(), |end| i + end + closing.len());
+            }
+            b'"' => {
+                i += 1;
+                while i < bytes.len() && bytes[i] != b'"' {
+                    i += if bytes[i] == b'\\' { 2 } else { 1 };
+                }
+                i += 1;
+            }
+            b'\'' => i += char_literal_length(&source[i..]),
+            _ => i += 1,
         }
-        i += 1;
     }
-    None
+    starts
+}
+
+/// For `r"`, `r#"`, `br##"` ...: the length of the opening and the number of `#`.
+fn raw_string_hashes(bytes: &[u8]) -> Option<(usize, usize)> {
+    let after_prefix = match bytes {
+        [b'r', ..] => 1,
+        [b'b', b'r', ..] => 2,
+        _ => return None,
+    };
+    let hashes = bytes[after_prefix..]
+        .iter()
+        .take_while(|&&b| b == b'#')
+        .count();
+    (bytes.get(after_prefix + hashes) == Some(&b'"')).then_some((after_prefix + hashes + 1, hashes))
+}
+
+/// The length of a char literal at the start of `text` (`'x'`, `'\''`, `'\u{1F600}'`), or 1
+/// for the quote of a lifetime or label (`'a`), which is not a literal.
+fn char_literal_length(text: &str) -> usize {
+    let mut chars = text.char_indices().skip(1);
+    match chars.next() {
+        Some((_, '\\')) => text[2..].find('\'').map_or(1, |end| end + 3),
+        Some((_, c)) => match chars.next() {
+            Some((end, '\'')) if c != '\'' => end + 1,
+            _ => 1,
+        },
+        None => 1,
+    }
 }
 
 /// Drops the findings of `file` that a suppression covers and adds `unused-suppression`
@@ -184,6 +252,33 @@ pub(crate) fn apply_files(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn comments_inside_literals_and_block_comments_are_not_comments() {
+        let source = r##"fn f<'a>(x: &'a str) { // first
+    let raw = r#"
+        // asyncwatch: allow(blocking-fs) -- inside a raw string
+    "#;
+    let quote = '"'; // second
+    let bytes = br"// not a comment";
+    /* outer /* inner // not a comment */ still comment */ let y = 1; // third
+    let s = "a // b \" // c"; // fourth
+}
+"##;
+        let starts = line_comment_starts(source);
+        let texts: Vec<&str> = starts
+            .iter()
+            .map(|&at| source[at..].lines().next().unwrap_or_default())
+            .collect();
+        assert_eq!(
+            texts,
+            vec!["// first", "// second", "// third", "// fourth"]
+        );
+        assert!(
+            scan(source).is_empty(),
+            "a suppression inside a raw string is text, not a comment"
+        );
+    }
 
     #[test]
     fn scans_line_and_file_suppressions() {
