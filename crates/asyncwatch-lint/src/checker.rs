@@ -915,6 +915,12 @@ impl<'s> Checker<'s> {
                 lit: syn::Lit::Str(text),
                 ..
             }) => text.value().parse::<std::net::SocketAddr>().is_ok(),
+            // `("127.0.0.1", 8080)`: an IP literal and a port.
+            Expr::Tuple(t) => matches!(
+                t.elems.first(),
+                Some(Expr::Lit(syn::ExprLit { lit: syn::Lit::Str(host), .. }))
+                    if host.value().parse::<std::net::IpAddr>().is_ok()
+            ),
             Expr::Paren(p) => self.is_resolved_address(&p.expr, ty),
             Expr::Reference(r) => self.is_resolved_address(&r.expr, ty),
             _ => false,
