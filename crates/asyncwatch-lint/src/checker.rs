@@ -1415,16 +1415,20 @@ impl<'ast> Visit<'ast> for Checker<'_> {
     fn visit_expr_for_loop(&mut self, for_loop: &'ast syn::ExprForLoop) {
         self.visit_expr(&for_loop.expr);
         if self.context() != Context::Offloaded {
-            // `for msg in rx` / `for msg in &rx` receives with a blocking `recv` per item.
+            // `for msg in rx` receives with a blocking `recv` per item; `for entry in
+            // WalkDir::new(dir)` reads directories as it goes.
             let ty = self.infer(&for_loop.expr);
             let entry = ty.deref_chain().find_map(|t| {
                 let path = t.path()?.to_owned();
+                if let Some(entry) = self.catalog.method(&path, "into_iter") {
+                    return Some((entry, format!("{path}::into_iter")));
+                }
                 self.catalog
                     .method(&path, "iter")
-                    .map(|entry| (entry, path))
+                    .map(|entry| (entry, format!("{path}::recv")))
             });
-            if let Some((entry, path)) = entry {
-                self.report(entry, &format!("{path}::recv"), for_loop.expr.span());
+            if let Some((entry, what)) = entry {
+                self.report(entry, &what, for_loop.expr.span());
             }
         }
         self.vars.push(HashMap::new());

@@ -157,6 +157,10 @@ const ALIASES: &[(&str, &str)] = &[
     ("scrypt::password_hash::", "scrypt::"),
     ("pbkdf2::password_hash::", "pbkdf2::"),
     ("postgres::client::", "postgres::"),
+    ("lettre::transport::smtp::", "lettre::"),
+    ("lettre::transport::sendmail::", "lettre::"),
+    ("tungstenite::protocol::WebSocket", "tungstenite::WebSocket"),
+    ("image::io::Reader::open", "image::ImageReader::open"),
     ("redis::aio::", "redis::aio::"),
     ("std::prelude::rust_2021::", "std::"),
 ];
@@ -423,6 +427,52 @@ const RETURNS: &[(&str, &str)] = &[
         "futures::executor::LocalPool::new",
         "futures::executor::LocalPool",
     ),
+    ("minreq::get", "minreq::Request"),
+    ("minreq::post", "minreq::Request"),
+    ("minreq::put", "minreq::Request"),
+    ("minreq::delete", "minreq::Request"),
+    ("minreq::head", "minreq::Request"),
+    (
+        "lettre::SmtpTransport::relay",
+        "std::result::Result<lettre::SmtpTransportBuilder>",
+    ),
+    (
+        "lettre::SmtpTransport::starttls_relay",
+        "std::result::Result<lettre::SmtpTransportBuilder>",
+    ),
+    (
+        "lettre::SmtpTransport::builder_dangerous",
+        "lettre::SmtpTransportBuilder",
+    ),
+    (
+        "lettre::SmtpTransport::unencrypted_localhost",
+        "lettre::SmtpTransport",
+    ),
+    (
+        "lettre::SmtpTransportBuilder::build",
+        "lettre::SmtpTransport",
+    ),
+    (
+        "tungstenite::connect",
+        "std::result::Result<(tungstenite::WebSocket, tungstenite::handshake::client::Response)>",
+    ),
+    (
+        "tungstenite::client::connect",
+        "std::result::Result<(tungstenite::WebSocket, tungstenite::handshake::client::Response)>",
+    ),
+    (
+        "tungstenite::accept",
+        "std::result::Result<tungstenite::WebSocket>",
+    ),
+    (
+        "mongodb::sync::Client::with_uri_str",
+        "mongodb::error::Result<mongodb::sync::Client>",
+    ),
+    ("mongodb::sync::Client::database", "mongodb::sync::Database"),
+    (
+        "mongodb::sync::Database::collection",
+        "mongodb::sync::Collection<$a0>",
+    ),
 ];
 
 /// Builder methods that return the builder they are called on.
@@ -543,6 +593,44 @@ const SELF_RETURNING: &[(&str, &[&str])] = &[
             "idle_timeout",
             "max_lifetime",
             "test_on_check_out",
+        ],
+    ),
+    (
+        "walkdir::WalkDir",
+        &[
+            "min_depth",
+            "max_depth",
+            "follow_links",
+            "follow_root_links",
+            "max_open",
+            "sort_by",
+            "sort_by_key",
+            "sort_by_file_name",
+            "contents_first",
+            "same_file_system",
+        ],
+    ),
+    (
+        "minreq::Request",
+        &[
+            "with_header",
+            "with_body",
+            "with_json",
+            "with_timeout",
+            "with_param",
+            "with_max_redirects",
+        ],
+    ),
+    (
+        "lettre::SmtpTransportBuilder",
+        &[
+            "credentials",
+            "port",
+            "tls",
+            "timeout",
+            "authentication",
+            "pool_config",
+            "hello_name",
         ],
     ),
 ];

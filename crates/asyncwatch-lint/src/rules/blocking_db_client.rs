@@ -157,5 +157,36 @@ const DIESEL_SYNC: &[Blocking] = &[
     on("r2d2::Pool", "get_timeout", POOL),
 ];
 
-pub(crate) const CATALOG: &[&[Blocking]] =
-    &[RUSQLITE, POSTGRES_SYNC, MYSQL_SYNC, REDIS_SYNC, DIESEL_SYNC];
+const MONGO: &str = "use the async `mongodb::Client` and `.await` its operations";
+
+/// The `mongodb::sync` API: every operation waits for the server on the calling thread.
+const MONGODB_SYNC: &[Blocking] = &[
+    Blocking::func("mongodb::sync::Client::with_uri_str", WHY, MONGO),
+    Blocking::func("mongodb::sync::Client::with_options", WHY, MONGO),
+    on("mongodb::sync::Database", "list_collection_names", MONGO),
+    on("mongodb::sync::Database", "run_command", MONGO),
+    on("mongodb::sync::Database", "drop", MONGO),
+    on("mongodb::sync::Collection", "find", MONGO),
+    on("mongodb::sync::Collection", "find_one", MONGO),
+    on("mongodb::sync::Collection", "insert_one", MONGO),
+    on("mongodb::sync::Collection", "insert_many", MONGO),
+    on("mongodb::sync::Collection", "update_one", MONGO),
+    on("mongodb::sync::Collection", "update_many", MONGO),
+    on("mongodb::sync::Collection", "replace_one", MONGO),
+    on("mongodb::sync::Collection", "delete_one", MONGO),
+    on("mongodb::sync::Collection", "delete_many", MONGO),
+    on("mongodb::sync::Collection", "count_documents", MONGO),
+    on("mongodb::sync::Collection", "aggregate", MONGO),
+    on("mongodb::sync::Collection", "find_one_and_update", MONGO),
+    on("mongodb::sync::Collection", "find_one_and_delete", MONGO),
+    on("mongodb::sync::Collection", "drop", MONGO),
+];
+
+pub(crate) const CATALOG: &[&[Blocking]] = &[
+    RUSQLITE,
+    POSTGRES_SYNC,
+    MYSQL_SYNC,
+    REDIS_SYNC,
+    DIESEL_SYNC,
+    MONGODB_SYNC,
+];

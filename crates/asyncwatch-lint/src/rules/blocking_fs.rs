@@ -174,4 +174,34 @@ const OTHER: [Blocking; 10] = [
     ),
 ];
 
-pub(crate) const CATALOG: &[&[Blocking]] = &[&STD_FS, &STD_FILE, &PATH_QUERIES, &OTHER];
+/// Crates whose calls read or write files on the calling thread.
+const ECOSYSTEM: &[Blocking] = &[
+    Blocking::func(
+        "std::os::unix::fs::symlink",
+        WHY,
+        "use `tokio::fs::symlink(..).await`",
+    ),
+    Blocking::func("image::open", DECODE_WHY, DECODE),
+    Blocking::func("image::io::Reader::open", DECODE_WHY, DECODE),
+    Blocking::func("image::ImageReader::open", DECODE_WHY, DECODE),
+    Blocking::func("csv::Reader::from_path", WHY, OFFLOAD),
+    Blocking::func("csv::Writer::from_path", WHY, OFFLOAD),
+    Blocking::method("csv::ReaderBuilder", "from_path", WHY, OFFLOAD),
+    Blocking::method("csv::WriterBuilder", "from_path", WHY, OFFLOAD),
+    // Iterating a `WalkDir` (a `for` loop or `.into_iter()`) reads directories.
+    Blocking::method("walkdir::WalkDir", "into_iter", WHY, OFFLOAD),
+    Blocking::func("glob::glob", WHY, OFFLOAD),
+    Blocking::func("glob::glob_with", WHY, OFFLOAD),
+    Blocking::func("fs_extra::dir::copy", WHY, OFFLOAD),
+    Blocking::func("fs_extra::dir::remove", WHY, OFFLOAD),
+    Blocking::func("fs_extra::file::copy", WHY, OFFLOAD),
+    Blocking::func("fs_extra::file::move_file", WHY, OFFLOAD),
+    Blocking::func("fs_extra::copy_items", WHY, OFFLOAD),
+    Blocking::func("fs_extra::remove_items", WHY, OFFLOAD),
+];
+
+const DECODE_WHY: &str = "it reads the file and decodes the image on the worker thread";
+const DECODE: &str = "load and decode the image in `tokio::task::spawn_blocking`";
+const OFFLOAD: &str = "run the filesystem work in `tokio::task::spawn_blocking`";
+
+pub(crate) const CATALOG: &[&[Blocking]] = &[&STD_FS, &STD_FILE, &PATH_QUERIES, &OTHER, ECOSYSTEM];

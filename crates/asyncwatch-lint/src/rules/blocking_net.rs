@@ -89,4 +89,35 @@ const OTHER: &[Blocking] = &[
     Blocking::func("dns_lookup::lookup_addr", DNS_WHY, DNS),
 ];
 
-pub(crate) const CATALOG: &[&[Blocking]] = &[&TCP_STREAM, &UNIX_STREAM, OTHER];
+/// Protocol clients whose sync forms hold the worker for a network round trip.
+const PROTOCOL_CLIENTS: &[Blocking] = &[
+    Blocking::method(
+        "lettre::SmtpTransport",
+        "send",
+        WHY,
+        "use `lettre::AsyncSmtpTransport<Tokio1Executor>` and `.await` its `send`",
+    ),
+    Blocking::method(
+        "lettre::SendmailTransport",
+        "send",
+        WHY,
+        "use `lettre::AsyncSendmailTransport` and `.await` its `send`",
+    ),
+    Blocking::func("tungstenite::connect", WHY, WEBSOCKET),
+    Blocking::func("tungstenite::client::connect", WHY, WEBSOCKET),
+    Blocking::func("tungstenite::accept", WHY, WEBSOCKET),
+    Blocking::func("tungstenite::server::accept", WHY, WEBSOCKET),
+    Blocking::method("tungstenite::WebSocket", "read", WHY, WEBSOCKET),
+    Blocking::method("tungstenite::WebSocket", "send", WHY, WEBSOCKET),
+    Blocking::method("tungstenite::WebSocket", "read_message", WHY, WEBSOCKET),
+    Blocking::method("tungstenite::WebSocket", "write_message", WHY, WEBSOCKET),
+    Blocking::method("rdkafka::consumer::BaseConsumer", "poll", WHY, KAFKA),
+    Blocking::method("rdkafka::producer::BaseProducer", "flush", WHY, KAFKA),
+    Blocking::method("rdkafka::producer::ThreadedProducer", "flush", WHY, KAFKA),
+];
+
+const WEBSOCKET: &str =
+    "use `tokio_tungstenite` (`connect_async(..).await`) and `.await` reads and sends";
+const KAFKA: &str = "use rdkafka's `StreamConsumer`/`FutureProducer` and `.await` them";
+
+pub(crate) const CATALOG: &[&[Blocking]] = &[&TCP_STREAM, &UNIX_STREAM, OTHER, PROTOCOL_CLIENTS];
