@@ -353,7 +353,7 @@ impl<'s> Checker<'s> {
     }
 
     pub(crate) fn check_file(mut self, file: &syn::File) -> FileFindings {
-        self.items = collect_items(file);
+        self.items = collect_items(file, self.resolver.current_module());
         self.resolver.push_module(None, &file.items);
         for item in &file.items {
             self.visit_item(item);
@@ -1670,7 +1670,9 @@ pub(crate) fn resolve_type_with(
 }
 
 /// Gathers struct fields, type aliases and statics, resolving their types in their module.
-fn collect_items(file: &syn::File) -> FileItems {
+/// `root` is the file's module path: the keys must match what the checker's resolver, rooted
+/// at the same module, resolves the file's own names to.
+fn collect_items(file: &syn::File, root: Vec<String>) -> FileItems {
     fn walk(
         resolver: &mut Resolver,
         items: &[Item],
@@ -1758,7 +1760,7 @@ fn collect_items(file: &syn::File) -> FileItems {
         resolver.pop();
     }
     let mut out = FileItems::default();
-    walk(&mut Resolver::new(), &file.items, &mut out, None);
+    walk(&mut Resolver::with_root(root), &file.items, &mut out, None);
     out
 }
 
