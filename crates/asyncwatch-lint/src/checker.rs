@@ -275,6 +275,49 @@ const IO_WRAPPERS: &[&str] = &[
     "std::io::LineWriter",
 ];
 
+/// The declarations of every file of the run, keyed by crate-qualified path (`app::state::
+/// AppState`), so a file can type `state.db` when `AppState` is declared in another file.
+#[derive(Default)]
+pub(crate) struct ProgramItems {
+    fields: HashMap<String, HashMap<String, Ty>>,
+    statics: HashMap<String, Ty>,
+    returns: HashMap<String, Ty>,
+}
+
+impl ProgramItems {
+    /// Adds a file's declarations, replacing its `crate::` prefixes with the crate's name.
+    pub(crate) fn add(&mut self, items: FileItems, crate_name: &str) {
+        let key = |path: String| qualify(&path, crate_name);
+        for (owner, fields) in items.fields {
+            let fields = fields
+                .into_iter()
+                .map(|(name, ty)| (name, ty.qualified(crate_name)))
+                .collect();
+            self.fields.insert(key(owner), fields);
+        }
+        for (path, ty) in items.statics {
+            self.statics.insert(key(path), ty.qualified(crate_name));
+        }
+        for (path, ty) in items.returns {
+            self.returns.insert(key(path), ty.qualified(crate_name));
+        }
+    }
+}
+
+/// `crate::a::B` in crate `app` is `app::a::B`; other paths are unchanged.
+pub(crate) fn qualify(path: &str, crate_name: &str) -> String {
+    match path.strip_prefix("crate") {
+        Some("") => crate_name.to_owned(),
+        Some(rest) if rest.starts_with("::") => format!("{crate_name}{rest}"),
+        _ => path.to_owned(),
+    }
+}
+
+/// The declarations of a parsed file, for [`ProgramItems`]; `module` is its module path.
+pub(crate) fn file_items(file: &syn::File, module: Vec<String>) -> FileItems {
+    collect_items(file, module)
+}
+
 /// Declarations gathered before the walk, since an `impl` may come before its `struct`.
 #[derive(Default)]
 pub(crate) struct FileItems {
@@ -300,6 +343,8 @@ pub(crate) struct Checker<'s> {
     vars: Vec<HashMap<String, Ty>>,
     self_types: Vec<Ty>,
     items: FileItems,
+    /// Declarations of the whole run and this file's crate name, when linting crates.
+    program: Option<(std::sync::Arc<ProgramItems>, String)>,
     /// Addresses of call expressions that are the operand of an `.await` (or are awaited by a
     /// macro). Entries are removed when the call is visited, right after being added.
     awaited: HashSet<usize>,
@@ -329,6 +374,7 @@ impl<'s> Checker<'s> {
             vars: vec![HashMap::new()],
             self_types: Vec::new(),
             items: FileItems::default(),
+            program: None,
             awaited: HashSet::new(),
             offloaded_locals: HashSet::new(),
             diagnostics: Vec::new(),
@@ -344,6 +390,44 @@ impl<'s> Checker<'s> {
     pub(crate) fn with_module_path(mut self, module: Vec<String>) -> Self {
         self.resolver = Resolver::with_root(module);
         self
+    }
+
+    /// Declarations of the other files of the run, for types declared elsewhere.
+    pub(crate) fn with_program_items(
+        mut self,
+        items: std::sync::Arc<ProgramItems>,
+        crate_name: &str,
+    ) -> Self {
+        self.program = Some((items, crate_name.to_owned()));
+        self
+    }
+
+    fn field_type(&self, owner: &str, member: &str) -> Option<Ty> {
+        if let Some(ty) = self.items.fields.get(owner).and_then(|f| f.get(member)) {
+            return Some(ty.clone());
+        }
+        let (program, crate_name) = self.program.as_ref()?;
+        program
+            .fields
+            .get(&qualify(owner, crate_name))?
+            .get(member)
+            .cloned()
+    }
+
+    fn static_type(&self, path: &str) -> Option<Ty> {
+        if let Some(ty) = self.items.statics.get(path) {
+            return Some(ty.clone());
+        }
+        let (program, crate_name) = self.program.as_ref()?;
+        program.statics.get(&qualify(path, crate_name)).cloned()
+    }
+
+    fn return_type(&self, path: &str) -> Option<Ty> {
+        if let Some(ty) = self.items.returns.get(path) {
+            return Some(ty.clone());
+        }
+        let (program, crate_name) = self.program.as_ref()?;
+        program.returns.get(&qualify(path, crate_name)).cloned()
     }
 
     /// The crate names of the run: calls into any other crate are not recorded.
@@ -544,7 +628,7 @@ impl<'s> Checker<'s> {
                 }
                 self.resolver
                     .resolve(&p.path)
-                    .and_then(|path| self.items.statics.get(&path).cloned())
+                    .and_then(|path| self.static_type(&path))
                     .unwrap_or_default()
             }
             Expr::Field(f) => {
@@ -554,12 +638,7 @@ impl<'s> Checker<'s> {
                 };
                 let base = self.infer(&f.base);
                 base.deref_chain()
-                    .find_map(|ty| {
-                        ty.path()
-                            .and_then(|p| self.items.fields.get(p))
-                            .and_then(|fields| fields.get(&member))
-                            .cloned()
-                    })
+                    .find_map(|ty| self.field_type(ty.path()?, &member))
                     .unwrap_or_default()
             }
             Expr::Call(call) => match self.callee_path(&call.func) {
@@ -570,7 +649,7 @@ impl<'s> Checker<'s> {
                     if known.is_known() {
                         known
                     } else {
-                        self.items.returns.get(&path).cloned().unwrap_or_default()
+                        self.return_type(&path).unwrap_or_default()
                     }
                 }
                 None => Ty::Unknown,
@@ -589,12 +668,7 @@ impl<'s> Checker<'s> {
                 }
                 receiver
                     .deref_chain()
-                    .find_map(|ty| {
-                        self.items
-                            .returns
-                            .get(&format!("{}::{method}", ty.path()?))
-                            .cloned()
-                    })
+                    .find_map(|ty| self.return_type(&format!("{}::{method}", ty.path()?)))
                     .unwrap_or_default()
             }
             Expr::Try(t) => self.infer(&t.expr).unwrapped(),

@@ -13,7 +13,7 @@ use std::collections::{HashMap, HashSet, VecDeque};
 
 use asyncwatch_diagnostics::{Diagnostic, Related};
 
-use crate::checker::{Context, DirectBlocking, FileFindings, Pending};
+use crate::checker::{qualify as key, Context, DirectBlocking, FileFindings, Pending};
 use crate::crate_model::Unit;
 use crate::Settings;
 
@@ -54,15 +54,6 @@ struct Program {
     calls: Vec<Call>,
     aliases: HashMap<String, String>,
     globs: HashMap<String, Vec<String>>,
-}
-
-/// Replaces the leading `crate` of a path with the crate's name.
-fn key(path: &str, crate_name: &str) -> String {
-    match path.strip_prefix("crate") {
-        Some("") => crate_name.to_owned(),
-        Some(rest) if rest.starts_with("::") => format!("{crate_name}{rest}"),
-        _ => path.to_owned(),
-    }
 }
 
 impl Program {
@@ -179,14 +170,21 @@ impl Program {
         let mut reasons: Vec<Option<Reason>> = vec![None; self.functions.len()];
         let mut queue = VecDeque::new();
         for (index, function) in self.functions.iter().enumerate() {
-            if function.direct.is_some() && !function.is_async {
+            if function.direct.is_some()
+                && !function.is_async
+                && !is_async_runtime(&function.crate_name)
+            {
                 reasons[index] = Some(Reason::Direct);
                 queue.push_back(index);
             }
         }
         while let Some(callee) = queue.pop_front() {
             for &(caller, call) in &callers_of[callee] {
-                if reasons[caller].is_none() && !self.functions[caller].is_async {
+                let function = &self.functions[caller];
+                if reasons[caller].is_none()
+                    && !function.is_async
+                    && !is_async_runtime(&function.crate_name)
+                {
                     reasons[caller] = Some(Reason::Via { call, callee });
                     queue.push_back(caller);
                 }
@@ -284,6 +282,29 @@ impl Program {
             function: call.function.clone(),
         })
     }
+}
+
+/// Crates whose sync functions are designed to be called from async code (tokio's
+/// `pipe::OpenOptions::open_receiver` opens a FIFO without blocking). Their truly blocking
+/// entry points (`block_on`, `blocking_recv`, ...) are in the catalog, matched where they are
+/// called; summaries never mark their functions blocking.
+const ASYNC_RUNTIME_CRATES: &[&str] = &[
+    "tokio",
+    "tokio_util",
+    "tokio_stream",
+    "async_std",
+    "smol",
+    "async_io",
+    "async_net",
+    "async_fs",
+    "async_executor",
+    "futures",
+    "futures_util",
+    "futures_lite",
+];
+
+fn is_async_runtime(crate_name: &str) -> bool {
+    ASYNC_RUNTIME_CRATES.contains(&crate_name)
 }
 
 fn strip_crate(path: &str, crate_name: &str) -> String {

@@ -78,6 +78,20 @@ impl Ty {
         })
     }
 
+    /// The same type with `crate::` paths qualified by the crate's name.
+    pub(crate) fn qualified(self, crate_name: &str) -> Ty {
+        match self {
+            Ty::Path(path, args) => Ty::Path(
+                crate::checker::qualify(&path, crate_name),
+                args.into_iter().map(|a| a.qualified(crate_name)).collect(),
+            ),
+            Ty::Tuple(items) => {
+                Ty::Tuple(items.into_iter().map(|a| a.qualified(crate_name)).collect())
+            }
+            Ty::Unknown => Ty::Unknown,
+        }
+    }
+
     pub(crate) fn is_lock_guard(&self) -> bool {
         self.path().is_some_and(|p| LOCK_GUARDS.contains(&p))
     }
