@@ -1,6 +1,9 @@
 //! The poll clock. Poll hooks run on every task poll, so reading the time must cost as little
 //! as possible: where the kernel itself trusts the TSC (it is the clocksource) we read it
-//! directly, which skips the vDSO's sequence lock and conversion; elsewhere `Instant`.
+//! directly, which skips the vDSO's sequence lock and conversion; elsewhere `Instant`. Cheaper
+//! still, precise mode with a threshold of 4 ms or more reads no clock per poll: a poll is
+//! stamped with its number ([`Sequence`]) and the watchdog times it from the scan that first
+//! sees it running.
 
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering::Relaxed};
 use std::sync::OnceLock;
@@ -58,9 +61,9 @@ fn read_tsc() -> u64 {
 #[inline(always)]
 pub(crate) fn now() -> u64 {
     if uses_tsc() {
-        Tsc::now()
+        Tsc::stamp(0)
     } else {
-        Monotonic::now()
+        Monotonic::stamp(0)
     }
 }
 
@@ -69,10 +72,33 @@ pub(crate) fn uses_tsc() -> bool {
     cfg!(target_arch = "x86_64") && USE_TSC.load(Relaxed)
 }
 
-/// A clock chosen once when the hooks are installed, so the per-poll read has no branch.
+/// Marks a poll stamp as a sequence number rather than a time: no clock tick count gets there
+/// (the TSC would need centuries, `Instant` nanoseconds since `init` even longer).
+pub(crate) const SEQUENCE_TAG: u64 = 1 << 63;
+
+/// Whether `stamp` is a poll number (the watchdog times the poll from when it first sees
+/// it) rather than the poll's start in clock ticks.
+pub(crate) fn is_sequence(stamp: u64) -> bool {
+    stamp & SEQUENCE_TAG != 0
+}
+
+/// How a poll start is stamped, chosen once when the hooks are installed, so the per-poll
+/// stamp has no branch.
 pub(crate) trait Clock {
-    /// Current time in ticks; never 0.
-    fn now() -> u64;
+    /// The stamp of the slot's poll number `poll` (never 0): a time in ticks, or the number.
+    fn stamp(poll: u64) -> u64;
+}
+
+/// No clock read at all: the poll's number, tagged. The watchdog notes when it first sees
+/// each number, so a poll is timed to within one scan interval.
+#[cfg_attr(not(tokio_unstable), allow(dead_code))]
+pub(crate) struct Sequence;
+
+impl Clock for Sequence {
+    #[inline(always)]
+    fn stamp(poll: u64) -> u64 {
+        poll | SEQUENCE_TAG
+    }
 }
 
 /// The TSC; only used after `init` found it trusted (its ticks are then the shared unit).
@@ -80,14 +106,14 @@ pub(crate) struct Tsc;
 
 impl Clock for Tsc {
     #[inline(always)]
-    fn now() -> u64 {
+    fn stamp(_: u64) -> u64 {
         #[cfg(target_arch = "x86_64")]
         {
             read_tsc() | 1
         }
         #[cfg(not(target_arch = "x86_64"))]
         {
-            Monotonic::now()
+            Monotonic::stamp(0)
         }
     }
 }
@@ -97,7 +123,7 @@ pub(crate) struct Dynamic;
 
 impl Clock for Dynamic {
     #[inline(always)]
-    fn now() -> u64 {
+    fn stamp(_: u64) -> u64 {
         now()
     }
 }
@@ -107,7 +133,7 @@ pub(crate) struct Monotonic;
 
 impl Clock for Monotonic {
     #[inline(always)]
-    fn now() -> u64 {
+    fn stamp(_: u64) -> u64 {
         match EPOCH.get() {
             Some(epoch) => (epoch.elapsed().as_nanos() as u64) | 1,
             None => 1,

@@ -185,6 +185,11 @@ fn start_once(watchdog: &Watchdog, mode: watchdog::Mode) {
         clock::init();
         let threshold_ticks = clock::nanos_to_ticks(watchdog.threshold.as_nanos() as u64).max(1);
         hooks::THRESHOLD_TICKS.store(threshold_ticks, Relaxed);
+        #[cfg(tokio_unstable)]
+        SEQUENCE_STAMPS.store(
+            watchdog::sequence_stamps_suffice(watchdog.threshold),
+            Relaxed,
+        );
         if !capture::install_handler() {
             eprintln!("asyncwatch: cannot install the stack capture signal handler; stalls are reported without stacks");
         }
@@ -193,11 +198,18 @@ fn start_once(watchdog: &Watchdog, mode: watchdog::Mode) {
     });
 }
 
+/// Set once by `start_once`: whether task polls are stamped with their number (no clock read)
+/// rather than their start time.
+#[cfg(tokio_unstable)]
+static SEQUENCE_STAMPS: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+
 #[cfg(tokio_unstable)]
 fn install_hooks(builder: &mut tokio::runtime::Builder) {
-    // The clock is fixed by now (`start_once` ran): choosing it here keeps its branch out of
-    // every poll.
-    if clock::uses_tsc() {
+    // The stamp and the clock are fixed by now (`start_once` ran): choosing them here keeps
+    // their branch out of every poll.
+    if SEQUENCE_STAMPS.load(Relaxed) {
+        install_poll_hooks::<clock::Sequence>(builder);
+    } else if clock::uses_tsc() {
         install_poll_hooks::<clock::Tsc>(builder);
     } else {
         install_poll_hooks::<clock::Monotonic>(builder);

@@ -26,14 +26,15 @@ pub(crate) enum SlotKind {
 /// A poll that ended over the threshold, queued for the watchdog.
 #[derive(Clone, Copy, Debug)]
 pub(crate) struct SlowPoll {
-    pub start: u64,
+    /// The poll's stamp, as in [`Slot::poll_stamp`]: with the slot, it names the poll.
+    pub stamp: u64,
     pub duration_ticks: u64,
     pub task_id: u64,
     pub spawn_location: usize,
 }
 
 struct RingEntry {
-    start: AtomicU64,
+    stamp: AtomicU64,
     duration: AtomicU64,
     task_id: AtomicU64,
     spawn_location: AtomicUsize,
@@ -42,7 +43,7 @@ struct RingEntry {
 impl RingEntry {
     const fn new() -> Self {
         Self {
-            start: AtomicU64::new(0),
+            stamp: AtomicU64::new(0),
             duration: AtomicU64::new(0),
             task_id: AtomicU64::new(0),
             spawn_location: AtomicUsize::new(0),
@@ -56,16 +57,21 @@ impl RingEntry {
 #[repr(C, align(128))]
 pub(crate) struct Slot {
     // Hot: written by the owning thread on every poll.
-    /// Start of the running poll in clock ticks, 0 when none is running.
-    pub poll_start: AtomicU64,
+    /// Stamp of the running poll, 0 when none is running: its number tagged with
+    /// [`crate::clock::SEQUENCE_TAG`] (precise mode), or its start in clock ticks.
+    pub poll_stamp: AtomicU64,
     pub task_id: AtomicU64,
     pub spawn_location: AtomicUsize,
+    /// Polls started on this slot; also the number in a sequence stamp.
     pub polls: AtomicU64,
-    /// Set by the watchdog to the start of a poll it saw running long; only while it is
-    /// non-zero does a poll end take the slow path (and read the clock again).
-    pub watched_start: AtomicU64,
+    /// Set by the watchdog to the stamp of a poll it saw running long; only while it is
+    /// non-zero does a poll end take the slow path (and read the clock).
+    pub watched_stamp: AtomicU64,
     pub max_poll_ticks: AtomicU64,
-    // Cold: registration, stack capture, slow-poll queue.
+    // Cold: the watched poll's start, registration, stack capture, slow-poll queue.
+    /// The watchdog's estimate of the start of the poll in `watched_stamp`, in clock ticks;
+    /// written before `watched_stamp` (Release), read only by a marked poll's end.
+    pub watched_since: AtomicU64,
     pub in_use: AtomicBool,
     pub generation: AtomicU64,
     pub pthread: AtomicUsize,
@@ -84,10 +90,11 @@ impl Slot {
             in_use: AtomicBool::new(false),
             generation: AtomicU64::new(0),
             pthread: AtomicUsize::new(0),
-            poll_start: AtomicU64::new(0),
+            poll_stamp: AtomicU64::new(0),
             task_id: AtomicU64::new(0),
             spawn_location: AtomicUsize::new(0),
-            watched_start: AtomicU64::new(0),
+            watched_stamp: AtomicU64::new(0),
+            watched_since: AtomicU64::new(0),
             polls: AtomicU64::new(0),
             max_poll_ticks: AtomicU64::new(0),
             capture_state: AtomicU8::new(CAPTURE_IDLE),
@@ -109,7 +116,7 @@ impl Slot {
             return;
         }
         let entry = &self.ring[head % RING];
-        entry.start.store(poll.start, Relaxed);
+        entry.stamp.store(poll.stamp, Relaxed);
         entry.duration.store(poll.duration_ticks, Relaxed);
         entry.task_id.store(poll.task_id, Relaxed);
         entry.spawn_location.store(poll.spawn_location, Relaxed);
@@ -125,7 +132,7 @@ impl Slot {
         }
         let entry = &self.ring[tail % RING];
         let poll = SlowPoll {
-            start: entry.start.load(Relaxed),
+            stamp: entry.stamp.load(Relaxed),
             duration_ticks: entry.duration.load(Relaxed),
             task_id: entry.task_id.load(Relaxed),
             spawn_location: entry.spawn_location.load(Relaxed),
@@ -165,7 +172,7 @@ impl Drop for SlotGuard {
         let _ = CURRENT.try_with(|current| current.set(std::ptr::null()));
         let slot = &SLOTS[self.0];
         let _signal = SIGNAL_LOCK.lock();
-        slot.poll_start.store(0, Release);
+        slot.poll_stamp.store(0, Release);
         slot.in_use.store(false, Release);
     }
 }
@@ -204,8 +211,8 @@ fn register(kind: SlotKind) -> &'static Slot {
     };
     let slot = &SLOTS[index];
     slot.generation.fetch_add(1, AcqRel);
-    slot.poll_start.store(0, Relaxed);
-    slot.watched_start.store(0, Relaxed);
+    slot.poll_stamp.store(0, Relaxed);
+    slot.watched_stamp.store(0, Relaxed);
     slot.capture_state.store(CAPTURE_IDLE, Relaxed);
     // SAFETY: pthread_self and gettid have no preconditions.
     let (pthread, tid) = unsafe { (libc::pthread_self(), libc::syscall(libc::SYS_gettid)) };

@@ -67,6 +67,11 @@ enum Job {
 struct Scanner {
     mode: Mode,
     threshold_ns: u64,
+    /// The scan interval in clock ticks.
+    interval_ticks: u64,
+    /// Per slot, the sequence-stamped poll last seen running: (generation, stamp, estimated
+    /// start in ticks). Only the watchdog (under the scanner lock) reads or writes it.
+    sequence_polls: Vec<(u64, u64, u64)>,
     samples: HashMap<Key, (u32, Instant)>,
     jobs: Sender<Job>,
     finished: bool,
@@ -97,12 +102,14 @@ pub(crate) fn start(threshold: Duration, output: &Output, mode: Mode) {
         *scanner = Some(Scanner {
             mode,
             threshold_ns: threshold.as_nanos() as u64,
+            interval_ticks: clock::nanos_to_ticks(scan_interval(threshold).as_nanos() as u64),
+            sequence_polls: vec![(0, 0, 0); slots::MAX_SLOTS],
             samples: HashMap::new(),
             jobs,
             finished: false,
         });
     }
-    let interval = (threshold / 4).clamp(Duration::from_millis(1), Duration::from_millis(250));
+    let interval = scan_interval(threshold);
     let spawned = std::thread::Builder::new()
         .name("asyncwatch-watchdog".to_owned())
         .spawn(move || loop {
@@ -118,6 +125,20 @@ pub(crate) fn start(threshold: Duration, output: &Output, mode: Mode) {
     unsafe {
         libc::atexit(flush_at_exit);
     }
+}
+
+/// How often the watchdog scans the slots: a quarter threshold, within 1-250 ms.
+pub(crate) fn scan_interval(threshold: Duration) -> Duration {
+    (threshold / 4).clamp(Duration::from_millis(1), Duration::from_millis(250))
+}
+
+/// Whether precise mode can stamp polls with their number instead of a clock read: the
+/// watchdog then times a poll from when it first sees it running, to within one scan
+/// interval, which is precise enough when the interval is at most a quarter threshold (that
+/// is, for thresholds of 4 ms and more).
+#[cfg_attr(not(tokio_unstable), allow(dead_code))]
+pub(crate) fn sequence_stamps_suffice(threshold: Duration) -> bool {
+    scan_interval(threshold) * 4 <= threshold
 }
 
 fn open_sink(output: &Output) -> Sink {
@@ -170,8 +191,11 @@ pub(crate) fn finish(timeout: Duration) {
     let still_blocked = scanner
         .samples
         .keys()
-        .filter(|(index, _, start)| SLOTS[*index].poll_start.load(Acquire) == *start)
-        .map(|&key| (key, clock::ticks_to_nanos(now.wrapping_sub(key.2))))
+        .filter(|(index, _, stamp)| SLOTS[*index].poll_stamp.load(Acquire) == *stamp)
+        .map(|&key| {
+            let since = scanner.since(key);
+            (key, clock::ticks_to_nanos(now.wrapping_sub(since)))
+        })
         .collect();
     let (done, wait) = mpsc::channel();
     scanner.finished = true;
@@ -203,6 +227,34 @@ fn scan() -> bool {
 }
 
 impl Scanner {
+    /// The start of the poll stamped `stamp` in slot `index`, in clock ticks: the stamp
+    /// itself when it is a time. A sequence stamp is timed from when a scan first sees it,
+    /// less one scan interval: the poll started after the previous scan of the slot (which
+    /// saw another stamp or none), so the estimate errs early and a poll is taken for up to
+    /// one interval longer than it is, never shorter (unless the watchdog itself was held up
+    /// between the two scans). Every decision (mark, capture, record) and every reported
+    /// duration uses this one estimate, so a poll whose stack was captured is also recorded.
+    fn poll_start(&mut self, index: usize, generation: u64, stamp: u64, now: u64) -> u64 {
+        if !clock::is_sequence(stamp) {
+            return stamp;
+        }
+        let seen = &mut self.sequence_polls[index];
+        if (seen.0, seen.1) != (generation, stamp) {
+            *seen = (generation, stamp, now.wrapping_sub(self.interval_ticks));
+        }
+        seen.2
+    }
+
+    /// The estimated start of a poll being tracked by `samples`.
+    fn since(&self, (index, generation, stamp): Key) -> u64 {
+        match self.sequence_polls.get(index) {
+            Some(&(g, s, since)) if clock::is_sequence(stamp) && (g, s) == (generation, stamp) => {
+                since
+            }
+            _ => stamp,
+        }
+    }
+
     fn scan_slots(&mut self) {
         let infos = slots::THREAD_INFO
             .lock()
@@ -212,9 +264,10 @@ impl Scanner {
             let info = infos.get(index).cloned().flatten();
             let generation = slot.generation.load(Acquire);
             let slot_kind = info.as_ref().map_or(SlotKind::Worker, |info| info.kind);
-            let facts = |start: u64, task_id: u64, spawn_location: usize| PollFacts {
-                key: (index, generation, start),
-                kind: kind_name(self.mode, slot_kind),
+            let kind = kind_name(self.mode, slot_kind);
+            let facts = |stamp: u64, task_id: u64, spawn_location: usize| PollFacts {
+                key: (index, generation, stamp),
+                kind,
                 task_id,
                 spawn_location,
                 thread: match &info {
@@ -223,26 +276,30 @@ impl Scanner {
                 },
             };
             while let Some(slow) = slot.pop_slow() {
-                self.samples.remove(&(index, generation, slow.start));
+                self.samples.remove(&(index, generation, slow.stamp));
                 let _ = self.jobs.send(Job::Finished {
-                    facts: facts(slow.start, slow.task_id, slow.spawn_location),
+                    facts: facts(slow.stamp, slow.task_id, slow.spawn_location),
                     duration_ns: clock::ticks_to_nanos(slow.duration_ticks),
                 });
             }
             if !slot.in_use.load(Acquire) {
                 continue;
             }
-            let start = slot.poll_start.load(Acquire);
-            if start == 0 {
+            let stamp = slot.poll_stamp.load(Acquire);
+            if stamp == 0 {
                 continue;
             }
             let task_id = slot.task_id.load(Relaxed);
             let spawn_location = slot.spawn_location.load(Relaxed);
-            let elapsed_ns = clock::ticks_to_nanos(clock::now().wrapping_sub(start));
+            let now = clock::now();
+            let start = self.poll_start(index, generation, stamp, now);
+            let elapsed_ns = clock::ticks_to_nanos(now.wrapping_sub(start));
             if elapsed_ns >= self.threshold_ns / 4 * 3 {
-                slot.watched_start.store(start, Relaxed);
+                slot.watched_since.store(start, Relaxed);
+                // Release: the poll's end reads `watched_since` after seeing its stamp here.
+                slot.watched_stamp.store(stamp, Release);
             }
-            if elapsed_ns < self.threshold_ns || slot.poll_start.load(Acquire) != start {
+            if elapsed_ns < self.threshold_ns || slot.poll_stamp.load(Acquire) != stamp {
                 continue;
             }
             let wanted_samples = if self.mode == Mode::Worker && slot_kind == SlotKind::Worker {
@@ -252,7 +309,7 @@ impl Scanner {
             };
             let (taken, seen) = self
                 .samples
-                .entry((index, generation, start))
+                .entry((index, generation, stamp))
                 .or_insert((0, Instant::now()));
             *seen = Instant::now();
             if *taken >= wanted_samples {
@@ -263,19 +320,19 @@ impl Scanner {
                 continue;
             };
             let blocked_ns = clock::ticks_to_nanos(clock::now().wrapping_sub(start));
-            if slot.poll_start.load(Acquire) != start {
+            if slot.poll_stamp.load(Acquire) != stamp {
                 // The poll ended while the signal was on its way: the stack is of other code.
                 continue;
             }
             let _ = self.jobs.send(Job::Captured {
-                facts: facts(start, task_id, spawn_location),
+                facts: facts(stamp, task_id, spawn_location),
                 ips,
                 blocked_ns,
             });
         }
         // Polls whose end was never queued (ring full) would otherwise be kept forever.
-        self.samples.retain(|&(index, _, start), (_, seen)| {
-            SLOTS[index].poll_start.load(Relaxed) == start
+        self.samples.retain(|&(index, _, stamp), (_, seen)| {
+            SLOTS[index].poll_stamp.load(Relaxed) == stamp
                 || seen.elapsed() < Duration::from_secs(10)
         });
     }
