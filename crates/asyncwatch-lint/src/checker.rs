@@ -688,13 +688,15 @@ impl<'s> Checker<'s> {
 
     // ----- reporting -----
 
-    fn report(&mut self, entry: Entry, what: &str, span: Span) {
+    /// Reports a catalog match (or, in sync code, records it for the function); false when
+    /// the rule is off.
+    fn report(&mut self, entry: Entry, what: &str, span: Span) -> bool {
         if !self.settings.is_enabled(entry.rule) {
-            return;
+            return false;
         }
         if self.context() != Context::Async {
             self.record_direct_blocking(entry, what, span);
-            return;
+            return true;
         }
         let unless_wrapper = self.offload_candidate();
         let diagnostic = Diagnostic {
@@ -714,6 +716,7 @@ impl<'s> Checker<'s> {
             diagnostic,
             unless_wrapper,
         });
+        true
     }
 
     /// In sync code a catalog call is not a finding: it makes the enclosing function a
@@ -941,7 +944,8 @@ impl<'s> Checker<'s> {
 
     // ----- checks -----
 
-    fn check_method_call(&mut self, call: &ExprMethodCall, method: &str, span: Span) {
+    /// Whether the call matched an enabled catalog entry.
+    fn check_method_call(&mut self, call: &ExprMethodCall, method: &str, span: Span) -> bool {
         let receiver = self.infer(&call.receiver);
         let mut lookup = method.to_owned();
         for ty in receiver.deref_chain() {
@@ -951,31 +955,30 @@ impl<'s> Checker<'s> {
                 .method(path, &lookup)
                 .or_else(|| self.settings.custom_method(path, &lookup))
             {
-                self.report(entry, &format!("{path}::{method}"), span);
-                return;
+                return self.report(entry, &format!("{path}::{method}"), span);
             }
             if IO_WRAPPERS.contains(&path) {
                 // A buffered reader blocks exactly when the stream it wraps does.
                 match io_representative(method) {
                     Some(representative) => lookup = representative.to_owned(),
-                    None => return,
+                    None => return false,
                 }
             }
         }
         if let Some(entry) = self.catalog.method_by_name(method, call.args.len()) {
-            if !(method == "to_socket_addrs" && self.is_resolved_address(&call.receiver, &receiver))
-            {
-                self.report(entry, method, span);
+            if method == "to_socket_addrs" && self.is_resolved_address(&call.receiver, &receiver) {
+                return false;
             }
-            return;
+            return self.report(entry, method, span);
         }
         if call.args.is_empty() {
             if let Some(entry) = self.catalog.path_query(method) {
                 if self.is_pathlike(&call.receiver, &receiver) {
-                    self.report(entry, &format!("std::path::Path::{method}"), span);
+                    return self.report(entry, &format!("std::path::Path::{method}"), span);
                 }
             }
         }
+        false
     }
 
     /// A receiver whose `to_socket_addrs()` needs no DNS lookup: a socket address already,
@@ -1108,10 +1111,6 @@ impl<'s> Checker<'s> {
             Expr::Paren(p) => self.guard_temporary(&p.expr),
             _ => None,
         }
-    }
-
-    fn direct_count(&self) -> usize {
-        self.functions.iter().filter(|f| f.direct.is_some()).count()
     }
 
     fn check_scrutinee<'a>(
@@ -1454,12 +1453,8 @@ impl<'ast> Visit<'ast> for Checker<'_> {
         }
         if self.context() != Context::Offloaded {
             let span = method_call_span(call);
-            if !awaited {
-                let before = (self.diagnostics.len(), self.direct_count());
-                self.check_method_call(call, &method, span);
-                if (self.diagnostics.len(), self.direct_count()) == before {
-                    self.check_connection_arguments(call.args.iter(), &method, span);
-                }
+            if !awaited && !self.check_method_call(call, &method, span) {
+                self.check_connection_arguments(call.args.iter(), &method, span);
             }
             // A method of a type of ours (or of a workspace member or a dependency).
             let receiver = self.infer(&call.receiver);
