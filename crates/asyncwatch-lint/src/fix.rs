@@ -19,26 +19,14 @@ use syn::visit::{self, Visit};
 
 use crate::span::to_span;
 
-/// `std::fs` functions whose `tokio::fs` namesake takes the same arguments and returns the
-/// same type (`read_dir` is missing on purpose: tokio's `ReadDir` is not an iterator).
-const TOKIO_FS: &[&str] = &[
-    "read",
-    "read_to_string",
-    "write",
-    "copy",
-    "create_dir",
-    "create_dir_all",
-    "remove_file",
-    "remove_dir",
-    "remove_dir_all",
-    "rename",
-    "metadata",
-    "symlink_metadata",
-    "read_link",
-    "canonicalize",
-    "hard_link",
-    "set_permissions",
-];
+/// Whether `tokio::fs::NAME` takes the same arguments and returns the same type as
+/// `std::fs::NAME`: every namesake but `read_dir` (tokio's `ReadDir` is not an iterator) and
+/// the `File` constructors (tokio's `File` has other methods).
+fn drop_in_tokio_fs(name: &str) -> bool {
+    crate::rules::blocking_fs::TOKIO_FS_NAMESAKES.contains(&name)
+        && name != "read_dir"
+        && !name.starts_with("File::")
+}
 
 /// Where a call sits: its callee, its end, and whether an `.await` may follow it.
 struct CallSite {
@@ -143,9 +131,7 @@ pub(crate) fn attach<'d>(
         let (replacement, feature, safe_position) = match path {
             "std::thread::sleep" => ("tokio::time::sleep".to_owned(), "time", site.statement),
             _ => match path.strip_prefix("std::fs::") {
-                Some(name) if TOKIO_FS.contains(&name) => {
-                    (format!("tokio::fs::{name}"), "fs", true)
-                }
+                Some(name) if drop_in_tokio_fs(name) => (format!("tokio::fs::{name}"), "fs", true),
                 _ => continue,
             },
         };

@@ -39,18 +39,24 @@ const WHY: &str = "it waits for the filesystem on the worker thread";
 const FILE_INSTEAD: &str = "use `tokio::fs::File` with `tokio::io::AsyncReadExt`/`AsyncWriteExt`, or run the work in `tokio::task::spawn_blocking`";
 const PATH_INSTEAD: &str = "use `tokio::fs::metadata(path).await` / `tokio::fs::try_exists(path).await`, or run the check in `tokio::task::spawn_blocking`";
 
-/// `std::fs::NAME` with `tokio::fs::NAME` as its alternative.
+/// `std::fs::NAME` with `tokio::fs::NAME` as its alternative; also declares the list of
+/// names, which the fixes use.
 macro_rules! std_fs {
-    ($($name:literal),* $(,)?) => {
-        [$(Blocking::func(
+    ($catalog:ident, $names:ident; $($name:literal),* $(,)?) => {
+        const $catalog: [Blocking; [$($name),*].len()] = [$(Blocking::func(
             concat!("std::fs::", $name),
             WHY,
             concat!("use `tokio::fs::", $name, "(..).await`, or run the work in `tokio::task::spawn_blocking`"),
-        )),*]
+        )),*];
+
+        /// The `std::fs` functions (and `File` constructors) that `tokio::fs` has under the
+        /// same name.
+        pub(crate) const $names: &[&str] = &[$($name),*];
     };
 }
 
-const STD_FS: [Blocking; 20] = std_fs![
+std_fs![
+    STD_FS, TOKIO_FS_NAMESAKES;
     "read",
     "read_to_string",
     "write",
