@@ -42,15 +42,7 @@ pub(crate) struct Target {
 /// Builds the model for the files of a run. `extra_roots` are more crates to read as
 /// context (dependency sources for `--deps`).
 pub(crate) fn build(files: &[PathBuf], extra_roots: &[Target]) -> Model {
-    let mut manifests: HashMap<PathBuf, Option<PathBuf>> = HashMap::new();
-    let mut packages: Vec<PathBuf> = Vec::new();
-    for file in files {
-        if let Some(manifest) = nearest_manifest(file, &mut manifests) {
-            if !packages.contains(&manifest) {
-                packages.push(manifest);
-            }
-        }
-    }
+    let mut packages = package_manifests(files);
     // Path dependencies, transitively, so calls into workspace members resolve.
     let mut index = 0;
     while index < packages.len() {
@@ -116,10 +108,9 @@ pub(crate) fn build(files: &[PathBuf], extra_roots: &[Target]) -> Model {
 
 /// The manifests of the packages the files belong to.
 pub(crate) fn package_manifests(files: &[PathBuf]) -> Vec<PathBuf> {
-    let mut cache = HashMap::new();
     let mut out: Vec<PathBuf> = Vec::new();
     for file in files {
-        if let Some(manifest) = nearest_manifest(file, &mut cache) {
+        if let Some(manifest) = nearest_manifest(file) {
             if !out.contains(&manifest) {
                 out.push(manifest);
             }
@@ -132,39 +123,10 @@ fn canonical(path: &Path) -> PathBuf {
     std::fs::canonicalize(path).unwrap_or_else(|_| path.to_path_buf())
 }
 
-fn nearest_manifest(file: &Path, cache: &mut HashMap<PathBuf, Option<PathBuf>>) -> Option<PathBuf> {
-    let file = canonical(file);
-    let mut visited = Vec::new();
-    let mut dir = file.parent();
-    let mut found = None;
-    while let Some(current) = dir {
-        if let Some(cached) = cache.get(current) {
-            found = cached.clone();
-            break;
-        }
-        visited.push(current.to_path_buf());
-        let candidate = current.join("Cargo.toml");
-        if candidate.is_file() && has_package(&candidate) {
-            found = Some(candidate);
-            break;
-        }
-        dir = current.parent();
-    }
-    for dir in visited {
-        cache.insert(dir, found.clone());
-    }
-    found
-}
-
-fn read_manifest(manifest: &Path) -> Option<toml::Table> {
-    std::fs::read_to_string(manifest)
-        .ok()?
-        .parse::<toml::Table>()
-        .ok()
-}
-
-fn has_package(manifest: &Path) -> bool {
-    read_manifest(manifest).is_some_and(|t| t.contains_key("package"))
+/// The nearest `[package]` manifest above `file`, by canonical path so that a package reached
+/// from a file and again as a path dependency is one package.
+fn nearest_manifest(file: &Path) -> Option<PathBuf> {
+    crate::manifest::package_manifest(&canonical(file)).map(|m| m.path.clone())
 }
 
 fn identifier(name: &str) -> String {
@@ -173,9 +135,10 @@ fn identifier(name: &str) -> String {
 
 /// Manifests of the package's `path = ".."` dependencies (normal and dev).
 fn path_dependencies(manifest: &Path) -> Vec<PathBuf> {
-    let Some(table) = read_manifest(manifest) else {
+    let Some(parsed) = crate::manifest::manifest_at(manifest) else {
         return Vec::new();
     };
+    let table = &parsed.table;
     let dir = manifest.parent().unwrap_or(Path::new("."));
     let mut out = Vec::new();
     for section in ["dependencies", "dev-dependencies"] {
@@ -196,9 +159,10 @@ fn path_dependencies(manifest: &Path) -> Vec<PathBuf> {
 
 /// The crate roots of a package, library first, following Cargo's target auto-discovery.
 pub(crate) fn targets(manifest: &Path) -> Vec<Target> {
-    let Some(table) = read_manifest(manifest) else {
+    let Some(parsed) = crate::manifest::manifest_at(manifest) else {
         return Vec::new();
     };
+    let table = &parsed.table;
     let Some(package) = table.get("package").and_then(|p| p.as_table()) else {
         return Vec::new();
     };

@@ -90,6 +90,11 @@ fn manifest_in(dir: &Path) -> Option<Arc<Manifest>> {
         .clone()
 }
 
+/// The parsed manifest at `path` (a `Cargo.toml`), from the same cache.
+pub(crate) fn manifest_at(path: &Path) -> Option<Arc<Manifest>> {
+    manifest_in(path.parent()?)
+}
+
 /// The nearest manifest with a `[package]` above `file`.
 pub fn package_manifest(file: &Path) -> Option<Arc<Manifest>> {
     let file = clean(&absolute(file));
