@@ -173,9 +173,14 @@ pub fn load_file(file: &Path) -> Result<LoadedConfig, ConfigError> {
         file: file.to_path_buf(),
         message: format!("cannot read: {e}"),
     })?;
-    let config = toml::from_str::<Config>(&text).map_err(|e| ConfigError {
+    load_str(file, &text)
+}
+
+/// Reads `text` as the contents of `file` in `asyncwatch.toml` format (errors name `file`).
+pub fn load_str(file: &Path, text: &str) -> Result<LoadedConfig, ConfigError> {
+    let config = toml::from_str::<Config>(text).map_err(|e| ConfigError {
         file: file.to_path_buf(),
-        message: toml_error(&text, &e),
+        message: toml_error(text, &e),
     })?;
     Ok(LoadedConfig {
         file: file.to_path_buf(),
@@ -191,7 +196,15 @@ pub fn load_cargo_metadata(manifest: &Path) -> Result<Option<LoadedConfig>, Conf
         file: manifest.to_path_buf(),
         message: format!("cannot read: {e}"),
     })?;
-    let table: toml::Table = toml::from_str(&text).map_err(|e| ConfigError {
+    cargo_metadata_str(manifest, &text)
+}
+
+/// [`load_cargo_metadata`] for `text` as the contents of `manifest`.
+pub fn cargo_metadata_str(
+    manifest: &Path,
+    text: &str,
+) -> Result<Option<LoadedConfig>, ConfigError> {
+    let table: toml::Table = toml::from_str(text).map_err(|e| ConfigError {
         file: manifest.to_path_buf(),
         message: one_line(&e.to_string()),
     })?;
