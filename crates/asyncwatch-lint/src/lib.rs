@@ -24,6 +24,7 @@ mod discover;
 mod fix;
 mod macros;
 pub mod manifest;
+mod nesting;
 mod resolve;
 pub mod rule;
 pub mod rules;
@@ -207,11 +208,55 @@ fn lookup(name: &str) -> Result<&'static Rule, UnknownRule> {
 /// Analyzes one file's text. `file` is the name diagnostics carry. A syntax error is returned
 /// as a [`FileError`] naming the line and column. Calls to helpers defined in the same text
 /// are followed; for calls across files, lint the crate with [`lint_paths`].
+///
+/// The analysis runs on a thread of its own with a 64 MB stack, like [`lint_paths`]'s, so
+/// deeply nested code cannot overflow the caller's (smaller) stack; code nested deeper than
+/// that allows is a [`FileError`] too.
 pub fn check_source(
     file: &str,
     source: &str,
     settings: &Settings,
 ) -> Result<Vec<Diagnostic>, FileError> {
+    std::thread::scope(|scope| {
+        match std::thread::Builder::new()
+            .name("asyncwatch-check".to_owned())
+            .stack_size(ANALYSIS_STACK)
+            .spawn_scoped(scope, || check_source_here(file, source, settings))
+        {
+            Ok(thread) => thread.join().unwrap_or_else(|panic| {
+                Err(FileError {
+                    file: file.to_owned(),
+                    message: format!("internal error while analyzing: {}", panic_text(&panic)),
+                })
+            }),
+            // No thread to be had: analyze on the caller's stack.
+            Err(_) => check_source_here(file, source, settings),
+        }
+    })
+}
+
+/// The stack size of the threads that parse and analyze files.
+const ANALYSIS_STACK: usize = 64 << 20;
+
+fn panic_text(panic: &Box<dyn std::any::Any + Send>) -> String {
+    panic
+        .downcast_ref::<&str>()
+        .map(|s| (*s).to_owned())
+        .or_else(|| panic.downcast_ref::<String>().cloned())
+        .unwrap_or_else(|| "unknown panic".to_owned())
+}
+
+fn check_source_here(
+    file: &str,
+    source: &str,
+    settings: &Settings,
+) -> Result<Vec<Diagnostic>, FileError> {
+    if let Some(message) = nesting::check(source) {
+        return Err(FileError {
+            file: file.to_owned(),
+            message,
+        });
+    }
     let unit = crate_model::Unit {
         crate_name: "@source".to_owned(),
         module: vec!["crate".to_owned()],
@@ -296,7 +341,11 @@ fn analyze(
 
 fn read_source(path: &std::path::Path) -> Result<String, String> {
     let bytes = std::fs::read(path).map_err(|e| format!("cannot read file: {e}"))?;
-    String::from_utf8(bytes).map_err(|_| "file is not valid UTF-8".to_owned())
+    let source = String::from_utf8(bytes).map_err(|_| "file is not valid UTF-8".to_owned())?;
+    match nesting::check(&source) {
+        Some(message) => Err(message),
+        None => Ok(source),
+    }
 }
 
 /// The first pass over the run: every file's struct fields, statics and return types, so the
