@@ -3,10 +3,12 @@
 //! - `docs [--check]`: regenerate docs/rules/*.md and docs/cli.md (`--check`: fail if stale)
 //! - `bench lint [--rounds N] [DIR]`: speed and memory of `asyncwatch lint` on a corpus
 //! - `bench runtime [--rounds N] [--seconds S]`: overhead of the runtime watchdog
+//! - `fuzz [--seconds N] [--target T]`: run the cargo-fuzz targets in fuzz/ (docs/reliability.md)
 
 mod bench_lint;
 mod bench_runtime;
 mod docs_gen;
+mod fuzz;
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, ExitCode};
@@ -18,7 +20,9 @@ const USAGE: &str = "usage: cargo xtask <task>
 tasks:
   docs [--check]                          regenerate docs/rules/ and docs/cli.md; --check fails if stale
   bench lint [--rounds N] [DIR]           time asyncwatch lint on DIR (default: fetch the crates.io corpus)
-  bench runtime [--rounds N] [--seconds S]  overhead of the runtime watchdog";
+  bench runtime [--rounds N] [--seconds S]  overhead of the runtime watchdog
+  fuzz [--seconds N] [--target T] [--sanitizer S]
+                                          run each fuzz target (lint_source, lint_generated, config) for N s";
 
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
@@ -42,6 +46,7 @@ fn run(args: &[String]) -> anyhow::Result<ExitCode> {
         ("bench", [kind, rest @ ..]) if kind == "runtime" => {
             bench_runtime::run(rest).map(|()| ExitCode::SUCCESS)
         }
+        ("fuzz", rest) => fuzz::run(rest).map(|()| ExitCode::SUCCESS),
         ("bench-worker", rest) => bench_lint::worker(rest).map(|()| ExitCode::SUCCESS),
         ("help" | "--help" | "-h", _) => {
             println!("{USAGE}");
