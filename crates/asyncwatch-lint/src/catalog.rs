@@ -162,6 +162,28 @@ impl Catalog {
         self.path_queries.get(method).copied()
     }
 
+    /// What code must spell for a catalog entry to match, for the pre-scan: the path of a
+    /// function or receiver type, or the name of a method matched by name.
+    /// Only rules that make sync functions blocking count (see `record_direct_blocking`): in
+    /// async code the pre-scan keeps everything anyway.
+    pub(crate) fn seeds<'a>(
+        &'a self,
+        settings: &'a crate::Settings,
+    ) -> impl Iterator<Item = crate::prescan::Seed> + 'a {
+        use crate::prescan::Seed;
+        crate::rules::families()
+            .filter(|(rule, _)| rule.enabled_by_default && settings.is_enabled(rule))
+            .map(|(_, blocking)| match blocking.target {
+                Target::Fn(path) => Seed::Path(path),
+                Target::AnyMethod(ty) | Target::ConnectionArgument(ty) | Target::Method(ty, _) => {
+                    Seed::Type(ty)
+                }
+                Target::MethodByName { method, .. } | Target::PathQuery(method) => {
+                    Seed::Name(method)
+                }
+            })
+    }
+
     /// Whether `path` names something the catalog knows: a function, a type with blocking
     /// methods, or a module containing either.
     pub(crate) fn knows(&self, path: &str) -> bool {

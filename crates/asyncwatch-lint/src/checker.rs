@@ -1564,6 +1564,36 @@ impl<'ast> Visit<'ast> for Checker<'_> {
 
 /// Offload entry points known by path, or by a name no async API uses: crate-local helpers
 /// such as `rt::spawn_blocking` or `maybe_spawn_blocking`, and `loom::thread::spawn`.
+/// What the checker itself matches, for the pre-scan: offload entry points (a sync function
+/// handing them a closure parameter is an offload wrapper). Stream functions
+/// (`std::io::copy`, `serde_json::from_reader`) and path queries block only on an argument
+/// or receiver whose type or name the catalog seeds already, so they are no seeds.
+pub(crate) fn seeds() -> impl Iterator<Item = crate::prescan::Seed> {
+    use crate::prescan::Seed;
+    OFFLOAD_FNS
+        .iter()
+        .copied()
+        .map(Seed::Path)
+        .chain(OFFLOAD_TYPED_METHODS.iter().map(|(ty, _)| Seed::Type(ty)))
+        .chain(OFFLOAD_METHODS.iter().copied().map(Seed::Name))
+}
+
+/// Every name a call to an offload entry point spells (see `offloaded_locals`), for the
+/// pre-scan's skeleton of the first pass.
+pub(crate) fn offload_names() -> impl Iterator<Item = &'static str> {
+    OFFLOAD_FNS
+        .iter()
+        .map(|path| last_segment(path))
+        .chain(OFFLOAD_METHOD_NAMES_FOR_LOCALS.iter().copied())
+        .chain([
+            "spawn_blocking",
+            "block_in_place",
+            "unblock",
+            "spawn",
+            "scope",
+        ])
+}
+
 fn is_known_offload(path: &str) -> bool {
     if OFFLOAD_FNS.contains(&path) {
         return true;

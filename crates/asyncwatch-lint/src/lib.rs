@@ -25,6 +25,7 @@ mod fix;
 mod macros;
 pub mod manifest;
 mod nesting;
+mod prescan;
 mod resolve;
 pub mod rule;
 pub mod rules;
@@ -59,6 +60,9 @@ pub struct Settings {
     /// Read the sources of the crates' dependencies (as `cargo metadata` locates them) and
     /// report async calls into dependency functions that block (`--deps`).
     pub dependencies: bool,
+    /// Blank, before parsing, the function bodies that cannot change a finding (see the
+    /// `prescan` module). Off only to check that it changes nothing.
+    pub prescan: bool,
 }
 
 /// A rule name that no rule has.
@@ -78,6 +82,7 @@ impl Default for Settings {
             custom_blocking: HashMap::new(),
             exclude: Vec::new(),
             dependencies: false,
+            prescan: true,
         }
     }
 }
@@ -146,6 +151,15 @@ impl Settings {
             Box::leak(replacement.to_owned().into_boxed_str()),
         )));
         self.custom_blocking.insert(path.to_owned(), blocking);
+    }
+
+    /// Paths the configuration names (blocking functions and offload wrappers), for the
+    /// pre-scan's seeds.
+    pub(crate) fn known_paths(&self) -> impl Iterator<Item = String> + '_ {
+        self.custom_blocking
+            .keys()
+            .chain(&self.offload_functions)
+            .cloned()
     }
 
     /// The configured blocking function at this canonical path, as a catalog entry.
@@ -262,7 +276,21 @@ fn check_source_here(
         module: vec!["crate".to_owned()],
         report: true,
     };
-    let findings = analyze(file, source, settings, &unit, None)?;
+    let elided;
+    let text = if settings.prescan {
+        let scan = prescan::scan(source);
+        let plan = prescan::plan(
+            &[&scan],
+            &[0],
+            &["@source".to_owned()],
+            &prescan::Seeds::new(settings),
+        );
+        elided = prescan::elide(source, &plan[0]);
+        elided.as_str()
+    } else {
+        source
+    };
+    let findings = analyze(file, text, settings, &unit, None)?;
     let mut diagnostics = summaries::resolve(vec![(findings, unit)], settings);
     suppress::apply(file, source, &mut diagnostics, settings);
     Ok(diagnostics)
@@ -348,41 +376,145 @@ fn read_source(path: &std::path::Path) -> Result<String, String> {
     }
 }
 
+/// A file of the run as read once: its text, and the function bodies each pass may blank.
+struct Source {
+    text: String,
+    /// Bodies that cannot change a finding (see [`prescan`]).
+    elided: Vec<std::ops::Range<usize>>,
+    /// Bodies the first pass (declarations only) does not need.
+    skeleton: Vec<std::ops::Range<usize>>,
+}
+
+impl Source {
+    fn with_blanks(&self, ranges: &[std::ops::Range<usize>]) -> std::borrow::Cow<'_, str> {
+        if ranges.is_empty() {
+            std::borrow::Cow::Borrowed(&self.text)
+        } else {
+            std::borrow::Cow::Owned(prescan::elide(&self.text, ranges))
+        }
+    }
+}
+
 /// The first pass over the run: every file's struct fields, statics and return types, so the
 /// second pass can type values whose types are declared in another file. A file that does
 /// not parse contributes nothing here; the second pass reports it.
 fn collect_program_items(
     model: &crate_model::Model,
+    sources: &[Result<Source, String>],
     pool: &Option<rayon::ThreadPool>,
 ) -> checker::ProgramItems {
     use rayon::prelude::*;
-    let declarations = |(path, unit): &(PathBuf, crate_model::Unit)| {
-        let source = read_source(path).ok()?;
-        // A file without these tokens declares no field, static or return type: skip its
-        // parse (a sixth of the files of a typical corpus).
-        if !(source.contains("struct") || source.contains("static") || source.contains("->")) {
-            return None;
-        }
-        let items = std::panic::catch_unwind(AssertUnwindSafe(|| {
-            syn::parse_file(&source)
+    let declarations =
+        |((_, unit), source): (&(PathBuf, crate_model::Unit), &Result<Source, String>)| {
+            let source = source.as_ref().ok()?;
+            // A file without these tokens declares no field, static or return type: skip its
+            // parse (a sixth of the files of a typical corpus).
+            let text = &source.text;
+            if !(text.contains("struct") || text.contains("static") || text.contains("->")) {
+                return None;
+            }
+            let skeleton = source.with_blanks(&source.skeleton);
+            let items = std::panic::catch_unwind(AssertUnwindSafe(|| {
+                syn::parse_file(&skeleton)
+                    .ok()
+                    .map(|syntax| checker::file_items(&syntax, unit.module.clone()))
+            }));
+            proc_macro2::extra::invalidate_current_thread_spans();
+            items
                 .ok()
-                .map(|syntax| checker::file_items(&syntax, unit.module.clone()))
-        }));
-        proc_macro2::extra::invalidate_current_thread_spans();
-        items
-            .ok()
-            .flatten()
-            .map(|items| (items, unit.crate_name.clone()))
-    };
+                .flatten()
+                .map(|items| (items, unit.crate_name.clone()))
+        };
     let files: Vec<_> = match pool {
-        Some(pool) => pool.install(|| model.files.par_iter().filter_map(declarations).collect()),
-        None => model.files.iter().filter_map(declarations).collect(),
+        Some(pool) => pool.install(|| {
+            model
+                .files
+                .par_iter()
+                .zip(sources.par_iter())
+                .filter_map(declarations)
+                .collect()
+        }),
+        None => model
+            .files
+            .iter()
+            .zip(sources.iter())
+            .filter_map(declarations)
+            .collect(),
     };
     let mut program = checker::ProgramItems::default();
     for (items, crate_name) in files {
         program.add(items, &crate_name);
     }
     program
+}
+
+/// Reads every file of the model once and, unless `settings.prescan` is off, plans which
+/// function bodies each pass blanks (see [`prescan`]).
+fn read_sources(
+    model: &crate_model::Model,
+    settings: &Settings,
+    pool: &Option<rayon::ThreadPool>,
+) -> Vec<Result<Source, String>> {
+    use rayon::prelude::*;
+    let read = |(path, _): &(PathBuf, crate_model::Unit)| {
+        let text = read_source(path)?;
+        let scan = if settings.prescan {
+            prescan::scan(&text)
+        } else {
+            prescan::FileScan::default()
+        };
+        Ok((text, scan))
+    };
+    let scanned: Vec<Result<(String, prescan::FileScan), String>> = match pool {
+        Some(pool) => pool.install(|| model.files.par_iter().map(read).collect()),
+        None => model.files.iter().map(read).collect(),
+    };
+    if !settings.prescan {
+        return scanned
+            .into_iter()
+            .map(|file| {
+                file.map(|(text, _)| Source {
+                    text,
+                    elided: Vec::new(),
+                    skeleton: Vec::new(),
+                })
+            })
+            .collect();
+    }
+    let mut crate_names: Vec<String> = Vec::new();
+    let mut crates = Vec::new();
+    let mut scans = Vec::new();
+    for (file, (_, unit)) in scanned.iter().zip(&model.files) {
+        if let Ok((_, scan)) = file {
+            let index = match crate_names.iter().position(|n| *n == unit.crate_name) {
+                Some(index) => index,
+                None => {
+                    crate_names.push(unit.crate_name.clone());
+                    crate_names.len() - 1
+                }
+            };
+            crates.push(index);
+            scans.push(scan);
+        }
+    }
+    let mut plans = prescan::plan(
+        &scans,
+        &crates,
+        &crate_names,
+        &prescan::Seeds::new(settings),
+    )
+    .into_iter();
+    let offload_names = prescan::name_set(checker::offload_names());
+    scanned
+        .into_iter()
+        .map(|file| {
+            file.map(|(text, scan)| Source {
+                elided: plans.next().unwrap_or_default(),
+                skeleton: prescan::skeleton(&scan, &offload_names),
+                text,
+            })
+        })
+        .collect()
 }
 
 /// Lints every Rust file under `paths` (files or directories) in parallel.
@@ -456,22 +588,48 @@ pub fn lint_files(files: &[PathBuf], settings: &Settings) -> Report {
         .stack_size(64 << 20)
         .build()
         .ok();
-    let program = Arc::new(collect_program_items(&model, &pool));
+    let sources = read_sources(&model, settings, &pool);
+    let program = Arc::new(collect_program_items(&model, &sources, &pool));
     let run = RunContext {
         known_crates,
         program,
     };
-    let check = |(path, unit): &(PathBuf, crate_model::Unit)| -> Result<(checker::FileFindings, crate_model::Unit), (FileError, bool)> {
+    let check = |((path, unit), source): (
+        &(PathBuf, crate_model::Unit),
+        &Result<Source, String>,
+    )|
+     -> Result<(checker::FileFindings, crate_model::Unit), (FileError, bool)> {
         let name = path.display().to_string();
-        let fail = |message: String| (FileError { file: name.clone(), message }, unit.report);
-        let source = read_source(path).map_err(fail)?;
-        analyze(&name, &source, settings, unit, Some(&run))
-            .map(|findings| (findings, unit.clone()))
-            .map_err(|error| (error, unit.report))
+        let fail = |message: &String| {
+            (
+                FileError {
+                    file: name.clone(),
+                    message: message.clone(),
+                },
+                unit.report,
+            )
+        };
+        let source = source.as_ref().map_err(fail)?;
+        analyze(
+            &name,
+            &source.with_blanks(&source.elided),
+            settings,
+            unit,
+            Some(&run),
+        )
+        .map(|findings| (findings, unit.clone()))
+        .map_err(|error| (error, unit.report))
     };
     let outcomes: Vec<_> = match &pool {
-        Some(pool) => pool.install(|| model.files.par_iter().map(check).collect()),
-        None => model.files.iter().map(check).collect(),
+        Some(pool) => pool.install(|| {
+            model
+                .files
+                .par_iter()
+                .zip(sources.par_iter())
+                .map(check)
+                .collect()
+        }),
+        None => model.files.iter().zip(sources.iter()).map(check).collect(),
     };
     let mut analyzed = Vec::new();
     for outcome in outcomes {

@@ -716,6 +716,65 @@ fn facts() -> &'static Facts {
     })
 }
 
+/// The paths of the type facts that lead to one of `interesting` (receiver types the
+/// catalog matches), for the pre-scan: a value gets such a type only through code that
+/// spells one of these. Grows `interesting` with the receiver types on the way
+/// (`redis::Client` for `redis::Client::get_connection`).
+pub(crate) fn seeds(interesting: &mut std::collections::HashSet<String>) -> Vec<&'static str> {
+    let mut spelled = Vec::new();
+    let mentions = |spec: &str, interesting: &std::collections::HashSet<String>| {
+        spec.split(|c: char| !(c == '_' || c == ':' || c.is_alphanumeric()))
+            .any(|path| interesting.contains(path))
+    };
+    let mut done = vec![false; RETURNS.len() + REQUEST_STARTERS.len()];
+    loop {
+        let mut changed = false;
+        let edges = RETURNS.iter().map(|(path, spec)| (*path, *spec)).chain(
+            REQUEST_STARTERS
+                .iter()
+                .map(|(ty, returned, _)| (*ty, *returned)),
+        );
+        for (k, (path, spec)) in edges.enumerate() {
+            if done[k] || !mentions(spec, interesting) {
+                continue;
+            }
+            done[k] = true;
+            changed = true;
+            spelled.push(path);
+            // `a::Type::method` makes `a::Type` a receiver worth following; `a::Type` (a
+            // request starter's receiver) is one itself.
+            let receiver = match path.rsplit_once("::") {
+                Some((owner, last)) if last.starts_with(|c: char| c.is_ascii_lowercase()) => owner,
+                _ => path,
+            };
+            if receiver
+                .rsplit("::")
+                .next()
+                .is_some_and(|s| s.starts_with(|c: char| c.is_ascii_uppercase()))
+            {
+                interesting.insert(receiver.to_owned());
+            }
+        }
+        if !changed {
+            return spelled;
+        }
+    }
+}
+
+/// The ways code may spell a canonical path: itself and every alias of [`ALIASES`] that
+/// canonicalizes to it (`crossbeam::channel::Receiver` for `crossbeam_channel::Receiver`).
+pub(crate) fn spellings(path: &str) -> Vec<String> {
+    let mut spellings = vec![path.to_owned()];
+    for (from, to) in ALIASES {
+        if from != to {
+            if let Some(rest) = path.strip_prefix(to) {
+                spellings.push(format!("{from}{rest}"));
+            }
+        }
+    }
+    spellings
+}
+
 /// Parses the tiny type language of [`RETURNS`]: `a::b<T, U>`, `(A, B)`.
 fn parse_spec(spec: &str) -> Ty {
     fn parse(input: &mut &str) -> Ty {

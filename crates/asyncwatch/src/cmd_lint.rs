@@ -57,6 +57,10 @@ pub struct RuleArgs {
     /// Hide the findings recorded in this baseline file.
     #[arg(long, value_name = "FILE")]
     pub baseline: Option<PathBuf>,
+    /// Parse every function body, even those the token pre-scan shows cannot change a
+    /// finding. Slower; the findings are the same (for checking exactly that).
+    #[arg(long, hide = true)]
+    pub no_prescan: bool,
     /// Also read the dependencies' sources (located by `cargo metadata`, nothing is
     /// compiled) and report async calls into dependency functions that block. Their
     /// summaries are cached per crate version.
@@ -113,6 +117,7 @@ pub fn settings(args: &RuleArgs, start: &Path) -> anyhow::Result<Settings> {
         settings.disable(name)?;
     }
     settings.dependencies = args.deps;
+    settings.prescan = !args.no_prescan;
     Ok(settings)
 }
 

@@ -1,0 +1,1371 @@
+//! The token pre-scan: finds the function bodies that cannot change a run's findings and
+//! blanks them before syn parses the file, so the parser and the checker only see code that
+//! matters.
+//!
+//! A byte-level lexer (comments, strings, raw strings, chars and lifetimes, identifiers) splits
+//! each file into functions, type-like items and `as` renames, with the identifiers each
+//! mentions. Over every file of a crate group, a fixed point then grows a set of *seed* names
+//! from the catalog's names:
+//!
+//! - a sync function that mentions a seed is *relevant*: it may block, or hand a closure to an
+//!   offload entry point. Its name becomes a seed (for an associated function without `self`,
+//!   the name of its type, since callers spell `Type::f` or `Self::f`);
+//! - a struct, enum, union, static, const or type alias that mentions a seed makes its name and
+//!   its field names seeds, since values of those types can carry what the catalog knows;
+//! - `a as b` with `a` a seed makes `b` one.
+//!
+//! A function is kept when it is relevant or can hold an async context (`async`, `.await`,
+//! `poll*`, `call`, `Context`, `Poll`, `poll_fn`); every other body is replaced by spaces
+//! (newlines kept), which preserves every byte offset, line and column. What an elided body
+//! contains cannot be a finding (it has no async context) and cannot make a function
+//! blocking (it names nothing the catalog, the type facts or a blocking helper could match),
+//! so the findings are the same with and without the pre-scan; `tests/prescan.rs` checks that
+//! on the fixtures and the corpus test compares both on real crates.
+
+use std::collections::HashSet;
+use std::hash::{BuildHasherDefault, Hasher};
+use std::ops::Range;
+
+/// Identifier hashes are already well mixed: hash sets of them need no second hash.
+#[derive(Default)]
+pub(crate) struct IdentityHasher(u64);
+
+impl Hasher for IdentityHasher {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+    fn write(&mut self, bytes: &[u8]) {
+        for &b in bytes {
+            self.0 = (self.0 << 8) | u64::from(b);
+        }
+    }
+    fn write_u64(&mut self, n: u64) {
+        self.0 = n;
+    }
+}
+
+pub(crate) type NameSet = HashSet<u64, BuildHasherDefault<IdentityHasher>>;
+
+/// FNV-1a, then a final mix: stable across runs and cheap on short identifiers.
+pub(crate) fn name_hash(name: &[u8]) -> u64 {
+    let mut hash: u64 = 0xcbf2_9ce4_8422_2325;
+    for &b in name {
+        hash ^= u64::from(b);
+        hash = hash.wrapping_mul(0x0100_0000_01b3);
+    }
+    hash ^= hash >> 33;
+    hash = hash.wrapping_mul(0xff51_afd7_ed55_8ccd);
+    hash ^ (hash >> 33)
+}
+
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+enum Kind {
+    Ident,
+    Punct(u8),
+    Literal,
+    Lifetime,
+}
+
+#[derive(Clone, Copy, Debug)]
+struct Token {
+    kind: Kind,
+    start: u32,
+    end: u32,
+    hash: u64,
+}
+
+/// Splits `src` into tokens; `None` when it cannot be lexed (an unterminated string or
+/// comment), in which case nothing is elided and syn reports the error.
+fn tokenize(src: &[u8]) -> Option<Vec<Token>> {
+    let mut tokens = Vec::with_capacity(src.len() / 5);
+    let mut i = 0usize;
+    let n = src.len();
+    let is_ident_start = |b: u8| b == b'_' || b.is_ascii_alphabetic() || b >= 0x80;
+    let is_ident_continue = |b: u8| b == b'_' || b.is_ascii_alphanumeric() || b >= 0x80;
+    while i < n {
+        let b = src[i];
+        if b.is_ascii_whitespace() {
+            i += 1;
+            continue;
+        }
+        let start = i;
+        // Comments.
+        if b == b'/' && i + 1 < n && src[i + 1] == b'/' {
+            while i < n && src[i] != b'\n' {
+                i += 1;
+            }
+            continue;
+        }
+        if b == b'/' && i + 1 < n && src[i + 1] == b'*' {
+            let mut depth = 0usize;
+            while i < n {
+                if src[i] == b'/' && i + 1 < n && src[i + 1] == b'*' {
+                    depth += 1;
+                    i += 2;
+                } else if src[i] == b'*' && i + 1 < n && src[i + 1] == b'/' {
+                    depth -= 1;
+                    i += 2;
+                    if depth == 0 {
+                        break;
+                    }
+                } else {
+                    i += 1;
+                }
+            }
+            if depth != 0 {
+                return None;
+            }
+            continue;
+        }
+        // Raw strings and raw identifiers: r"..", r#".."#, br"..", cr#".."#, r#ident.
+        if matches!(b, b'r' | b'b' | b'c') {
+            let mut j = i;
+            if b != b'r' && j + 1 < n && src[j + 1] == b'r' {
+                j += 1;
+            }
+            if src[j] == b'r' && j + 1 < n && (src[j + 1] == b'"' || src[j + 1] == b'#') {
+                let mut k = j + 1;
+                let mut hashes = 0usize;
+                while k < n && src[k] == b'#' {
+                    hashes += 1;
+                    k += 1;
+                }
+                if k < n && src[k] == b'"' {
+                    k += 1;
+                    loop {
+                        if k >= n {
+                            return None;
+                        }
+                        if src[k] == b'"'
+                            && src[k + 1..].len() >= hashes
+                            && src[k + 1..k + 1 + hashes].iter().all(|&h| h == b'#')
+                        {
+                            k += 1 + hashes;
+                            break;
+                        }
+                        k += 1;
+                    }
+                    tokens.push(Token {
+                        kind: Kind::Literal,
+                        start: start as u32,
+                        end: k as u32,
+                        hash: 0,
+                    });
+                    i = skip_suffix(src, k);
+                    continue;
+                }
+                if b == b'r' && hashes == 1 && k < n && is_ident_start(src[k]) {
+                    // r#ident: the identifier without its prefix.
+                    let ident_start = k;
+                    while k < n && is_ident_continue(src[k]) {
+                        k += 1;
+                    }
+                    tokens.push(Token {
+                        kind: Kind::Ident,
+                        start: start as u32,
+                        end: k as u32,
+                        hash: name_hash(&src[ident_start..k]),
+                    });
+                    i = k;
+                    continue;
+                }
+            }
+            // b"..", c"..", b'x'
+            if b != b'r' && i + 1 < n && (src[i + 1] == b'"' || (b == b'b' && src[i + 1] == b'\''))
+            {
+                let quote = src[i + 1];
+                let end = skip_quoted(src, i + 2, quote)?;
+                tokens.push(Token {
+                    kind: Kind::Literal,
+                    start: start as u32,
+                    end: end as u32,
+                    hash: 0,
+                });
+                i = skip_suffix(src, end);
+                continue;
+            }
+        }
+        if is_ident_start(b) {
+            while i < n && is_ident_continue(src[i]) {
+                i += 1;
+            }
+            let word = &src[start..i];
+            // Every name containing `spawn_blocking` is an offload entry point to the checker.
+            let hash = if word.len() > SPAWN_BLOCKING.len()
+                && word
+                    .windows(SPAWN_BLOCKING.len())
+                    .any(|w| w == SPAWN_BLOCKING)
+            {
+                name_hash(SPAWN_BLOCKING)
+            } else {
+                name_hash(word)
+            };
+            tokens.push(Token {
+                kind: Kind::Ident,
+                start: start as u32,
+                end: i as u32,
+                hash,
+            });
+            continue;
+        }
+        if b.is_ascii_digit() {
+            i += 1;
+            while i < n {
+                let c = src[i];
+                let fraction = c == b'.'
+                    && i + 1 < n
+                    && src[i + 1].is_ascii_digit()
+                    && !src[start..i].contains(&b'.');
+                let exponent_sign = (c == b'+' || c == b'-')
+                    && matches!(src[i - 1], b'e' | b'E')
+                    && !src[start..i].starts_with(b"0x");
+                if c.is_ascii_alphanumeric() || c == b'_' || fraction || exponent_sign {
+                    i += 1;
+                } else {
+                    break;
+                }
+            }
+            tokens.push(Token {
+                kind: Kind::Literal,
+                start: start as u32,
+                end: i as u32,
+                hash: 0,
+            });
+            continue;
+        }
+        if b == b'"' {
+            let end = skip_quoted(src, i + 1, b'"')?;
+            tokens.push(Token {
+                kind: Kind::Literal,
+                start: start as u32,
+                end: end as u32,
+                hash: 0,
+            });
+            i = skip_suffix(src, end);
+            continue;
+        }
+        if b == b'\'' {
+            // A char literal ('a', '\n', '\u{1F600}', 'é') or a lifetime/label ('a, 'static).
+            if i + 1 < n && src[i + 1] == b'\\' {
+                let end = skip_quoted(src, i + 1, b'\'')?;
+                tokens.push(Token {
+                    kind: Kind::Literal,
+                    start: start as u32,
+                    end: end as u32,
+                    hash: 0,
+                });
+                i = end;
+                continue;
+            }
+            let char_len = utf8_len(src.get(i + 1).copied().unwrap_or(0));
+            if i + 1 + char_len < n && src[i + 1 + char_len] == b'\'' {
+                i += 2 + char_len;
+                tokens.push(Token {
+                    kind: Kind::Literal,
+                    start: start as u32,
+                    end: i as u32,
+                    hash: 0,
+                });
+                continue;
+            }
+            i += 1;
+            while i < n && is_ident_continue(src[i]) {
+                i += 1;
+            }
+            tokens.push(Token {
+                kind: Kind::Lifetime,
+                start: start as u32,
+                end: i as u32,
+                hash: 0,
+            });
+            continue;
+        }
+        tokens.push(Token {
+            kind: Kind::Punct(b),
+            start: start as u32,
+            end: (i + 1) as u32,
+            hash: 0,
+        });
+        i += 1;
+    }
+    Some(tokens)
+}
+
+const SPAWN_BLOCKING: &[u8] = b"spawn_blocking";
+
+fn utf8_len(first: u8) -> usize {
+    match first {
+        0xF0..=0xFF => 4,
+        0xE0..=0xEF => 3,
+        0xC0..=0xDF => 2,
+        _ => 1,
+    }
+}
+
+/// The index just past the closing `quote` of a literal whose content starts at `from`.
+fn skip_quoted(src: &[u8], mut from: usize, quote: u8) -> Option<usize> {
+    while from < src.len() {
+        match src[from] {
+            b'\\' => from += 2,
+            c if c == quote => return Some(from + 1),
+            _ => from += 1,
+        }
+    }
+    None
+}
+
+/// Literal suffixes (`"a"suffix`, rare in practice) are part of the literal.
+fn skip_suffix(src: &[u8], mut from: usize) -> usize {
+    while from < src.len() && (src[from] == b'_' || src[from].is_ascii_alphanumeric()) {
+        from += 1;
+    }
+    from
+}
+
+/// A function found by the pre-scan.
+#[derive(Debug)]
+pub(crate) struct ScannedFn {
+    /// The name that a relevant function adds to the seeds.
+    propagates: u64,
+    /// An `async fn` or a function the executor polls: calling it blocks nothing.
+    is_async_fn: bool,
+    /// May hold an async context: kept whatever it mentions.
+    async_marker: bool,
+    /// The bytes between the body's braces.
+    body: Range<usize>,
+    /// Identifiers of the signature, the body and the enclosing impl or trait header,
+    /// sorted and deduplicated.
+    mentions: Vec<u64>,
+}
+
+/// A type-like item: its names (the item, its fields) and what it mentions.
+#[derive(Debug)]
+struct ScannedType {
+    names: Vec<u64>,
+    mentions: Vec<u64>,
+}
+
+/// What the pre-scan learned of one file.
+#[derive(Debug, Default)]
+pub(crate) struct FileScan {
+    functions: Vec<ScannedFn>,
+    types: Vec<ScannedType>,
+    /// `a as b`: `b` names whatever `a` names.
+    renames: Vec<(u64, u64)>,
+    /// The file could not be lexed or its delimiters do not balance: nothing is elided.
+    opaque: bool,
+    /// Every identifier of the file, sorted and deduplicated.
+    idents: Vec<u64>,
+    /// Identifiers of the file's `use` declarations, sorted and deduplicated.
+    use_idents: Vec<u64>,
+    /// A glob import that may bring names another file imported.
+    foreign_glob: bool,
+}
+
+/// Words after `const` that make it a function qualifier, not a constant.
+const QUALIFIERS: &[&[u8]] = &[b"fn", b"unsafe", b"async", b"extern"];
+
+const KEYWORDS_BEFORE_ITEM: &[&[u8]] = &[b"pub", b"unsafe", b"default", b"auto", b"extern"];
+
+struct Scanner<'a> {
+    src: &'a [u8],
+    tokens: Vec<Token>,
+    /// For each opening delimiter, the index of its closing one.
+    closing: Vec<u32>,
+    scan: FileScan,
+}
+
+impl<'a> Scanner<'a> {
+    fn ident_is(&self, index: usize, word: &[u8]) -> bool {
+        self.tokens.get(index).is_some_and(|t| {
+            t.kind == Kind::Ident && &self.src[t.start as usize..t.end as usize] == word
+        })
+    }
+
+    fn punct_is(&self, index: usize, c: u8) -> bool {
+        self.tokens
+            .get(index)
+            .is_some_and(|t| t.kind == Kind::Punct(c))
+    }
+
+    /// Whether the token at `index` starts an item: after `;`, `{`, `}`, an attribute's `]`
+    /// or a visibility or qualifier keyword.
+    fn at_item_position(&self, index: usize) -> bool {
+        let mut i = index;
+        while i > 0 {
+            let previous = &self.tokens[i - 1];
+            match previous.kind {
+                Kind::Punct(b';' | b'{' | b'}' | b']') => return true,
+                // `pub(crate)`
+                Kind::Punct(b')') => {
+                    return i >= 2 && {
+                        let mut j = i - 2;
+                        while j > 0 && !self.punct_is(j, b'(') {
+                            j -= 1;
+                        }
+                        j > 0 && self.ident_is(j - 1, b"pub")
+                    };
+                }
+                Kind::Ident => {
+                    let word = &self.src[previous.start as usize..previous.end as usize];
+                    if KEYWORDS_BEFORE_ITEM.contains(&word) {
+                        i -= 1;
+                        continue;
+                    }
+                    return false;
+                }
+                // `extern "C"`
+                Kind::Literal if i >= 2 && self.ident_is(i - 2, b"extern") => {
+                    i -= 1;
+                    continue;
+                }
+                _ => return false,
+            }
+        }
+        true
+    }
+
+    /// Whether the innermost braces around token `index` are an inline `mod name { .. }`.
+    fn in_inline_module(&self, index: usize) -> bool {
+        let mut depth = 0usize;
+        let mut k = index;
+        while k > 0 {
+            k -= 1;
+            match self.tokens[k].kind {
+                Kind::Punct(b'}') => depth += 1,
+                Kind::Punct(b'{') if depth > 0 => depth -= 1,
+                Kind::Punct(b'{') => {
+                    return k >= 2 && self.ident_is(k - 2, b"mod");
+                }
+                _ => {}
+            }
+        }
+        false
+    }
+
+    fn mentions(&self, range: Range<usize>, extra: &[u64]) -> Vec<u64> {
+        let mut mentions: Vec<u64> = self.tokens[range]
+            .iter()
+            .filter(|t| t.kind == Kind::Ident)
+            .map(|t| t.hash)
+            .chain(extra.iter().copied())
+            .collect();
+        mentions.sort_unstable();
+        mentions.dedup();
+        mentions
+    }
+
+    /// Scans tokens `range` (an item list or a block): items found inside blocks count too.
+    /// `header` is the enclosing impl or trait: its identifiers and self type.
+    fn scan(&mut self, range: Range<usize>, header: Option<&Header>) {
+        let mut i = range.start;
+        while i < range.end {
+            let token = self.tokens[i];
+            if token.kind != Kind::Ident {
+                i += 1;
+                continue;
+            }
+            let word = &self.src[token.start as usize..token.end as usize];
+            match word {
+                b"fn"
+                    if self
+                        .tokens
+                        .get(i + 1)
+                        .is_some_and(|t| t.kind == Kind::Ident) =>
+                {
+                    i = self.function(i, range.end, header);
+                }
+                b"impl" | b"trait" if self.at_item_position(i) => {
+                    i = self.impl_or_trait(i, range.end, word == b"trait");
+                }
+                b"struct" | b"enum" | b"union"
+                    if self
+                        .tokens
+                        .get(i + 1)
+                        .is_some_and(|t| t.kind == Kind::Ident)
+                        && self.at_item_position(i) =>
+                {
+                    i = self.type_item(i, range.end, true);
+                }
+                b"static" | b"const" | b"type"
+                    if (self.at_item_position(i) || self.ident_is(i.wrapping_sub(1), b"ref"))
+                        && !QUALIFIERS.iter().any(|q| self.ident_is(i + 1, q)) =>
+                {
+                    i = self.type_item(i, range.end, false);
+                }
+                // `use a::b as c;`, `extern crate a as b;`: casts and `<T as Trait>` rename
+                // nothing.
+                b"use" | b"extern" if self.at_item_position(i) => {
+                    let mut k = i + 1;
+                    while k < range.end && !self.punct_is(k, b';') {
+                        // `extern "C" { .. }` holds declarations, not a use list.
+                        if word == b"extern" && self.punct_is(k, b'{') {
+                            break;
+                        }
+                        if self.ident_is(k, b"as") {
+                            if let (Some(before), Some(after)) =
+                                (self.tokens.get(k - 1), self.tokens.get(k + 1))
+                            {
+                                if before.kind == Kind::Ident && after.kind == Kind::Ident {
+                                    self.scan.renames.push((before.hash, after.hash));
+                                }
+                            }
+                        }
+                        if self.tokens[k].kind == Kind::Ident {
+                            self.scan.use_idents.push(self.tokens[k].hash);
+                        }
+                        // A glob brings names spelled in another file, except `super::*`
+                        // in an inline module, whose parent is this file.
+                        if self.punct_is(k, b'*') {
+                            let inline_super = k == i + 4
+                                && self.ident_is(i + 1, b"super")
+                                && self.in_inline_module(i);
+                            if !inline_super {
+                                self.scan.foreign_glob = true;
+                            }
+                        }
+                        k += 1;
+                    }
+                    i += 1;
+                }
+                _ => i += 1,
+            }
+        }
+    }
+
+    /// The index of the `{` or `;` that ends a signature or header starting at `from`:
+    /// the first one outside parentheses, brackets and angle brackets.
+    fn header_end(&self, from: usize, limit: usize) -> Option<usize> {
+        let mut angle = 0i32;
+        let mut i = from;
+        while i < limit {
+            match self.tokens[i].kind {
+                Kind::Punct(b'(' | b'[') => {
+                    i = self.closing[i] as usize + 1;
+                    continue;
+                }
+                Kind::Punct(b'<') => angle += 1,
+                Kind::Punct(b'>') => {
+                    let arrow = i > 0
+                        && matches!(self.tokens[i - 1].kind, Kind::Punct(b'-' | b'='))
+                        && self.tokens[i - 1].end == self.tokens[i].start;
+                    if !arrow {
+                        angle -= 1;
+                    }
+                }
+                Kind::Punct(b'{') if angle <= 0 => return Some(i),
+                // `Foo<{ N + 1 }>`: a const argument, not the body.
+                Kind::Punct(b'{') => {
+                    i = self.closing[i] as usize + 1;
+                    continue;
+                }
+                Kind::Punct(b';') if angle <= 0 => return Some(i),
+                _ => {}
+            }
+            i += 1;
+        }
+        None
+    }
+
+    fn function(&mut self, fn_index: usize, limit: usize, header: Option<&Header>) -> usize {
+        let name_token = self.tokens[fn_index + 1];
+        let name = &self.src[name_token.start as usize..name_token.end as usize];
+        let Some(end) = self.header_end(fn_index + 2, limit) else {
+            return fn_index + 2;
+        };
+        if self.tokens[end].kind == Kind::Punct(b';') {
+            return end + 1;
+        }
+        let close = self.closing[end] as usize;
+        // Qualifiers before `fn`: `pub(crate) const async unsafe extern "C"`.
+        let mut is_async_fn = false;
+        let mut j = fn_index;
+        while j > 0 {
+            let t = self.tokens[j - 1];
+            match t.kind {
+                Kind::Ident | Kind::Literal => {
+                    if t.kind == Kind::Ident
+                        && &self.src[t.start as usize..t.end as usize] == b"async"
+                    {
+                        is_async_fn = true;
+                    }
+                    j -= 1;
+                }
+                _ => break,
+            }
+        }
+        let has_self = (fn_index + 2..end).any(|k| self.ident_is(k, b"self"));
+        let extra: Vec<u64> = header.map(|h| h.mentions.clone()).unwrap_or_default();
+        let mentions = self.mentions(fn_index..close + 1, &extra);
+        let markers = async_markers();
+        let async_marker = is_async_fn
+            || name.starts_with(b"poll")
+            || name == b"call"
+            || mentions.iter().any(|m| markers.contains(m));
+        // The checker's executor-polled functions: their code is an async context, so they
+        // never make their callers block.
+        let polled = header.and_then(|h| h.trait_name).is_some_and(|t| {
+            let t = &self.src[t.start as usize..t.end as usize];
+            (POLLED_TRAITS.contains(&t) && name.starts_with(b"poll"))
+                || (t == b"Service" && name == b"call")
+        }) || self.takes_task_context(fn_index + 2, end);
+        let propagates = match header.and_then(|h| h.self_type) {
+            Some(owner) if !has_self => owner,
+            _ => name_token.hash,
+        };
+        self.scan.functions.push(ScannedFn {
+            propagates,
+            is_async_fn: is_async_fn || polled,
+            async_marker,
+            body: self.tokens[end].end as usize..self.tokens[close].start as usize,
+            mentions,
+        });
+        // Items inside the body (nested functions, impls) are functions of their own.
+        self.scan(end + 1..close, None);
+        close + 1
+    }
+
+    fn impl_or_trait(&mut self, start: usize, limit: usize, is_trait: bool) -> usize {
+        let Some(end) = self.header_end(start + 1, limit) else {
+            return start + 1;
+        };
+        if self.tokens[end].kind == Kind::Punct(b';') {
+            return end + 1;
+        }
+        let close = self.closing[end] as usize;
+        let self_type = if is_trait {
+            self.tokens
+                .get(start + 1)
+                .filter(|t| t.kind == Kind::Ident)
+                .map(|t| t.hash)
+        } else {
+            self.impl_self_type(start + 1, end)
+        };
+        let trait_name = if is_trait {
+            None
+        } else {
+            self.impl_trait_name(start + 1, end)
+        };
+        let header = Header {
+            mentions: self.mentions(start..end, &[]),
+            self_type,
+            trait_name,
+        };
+        self.scan(end + 1..close, Some(&header));
+        close + 1
+    }
+
+    /// The last path segment of the trait in `impl<T> a::Trait<T> for Type`.
+    fn impl_trait_name(&self, from: usize, end: usize) -> Option<Token> {
+        let mut angle = 0i32;
+        let mut last = None;
+        for i in from..end {
+            match self.tokens[i].kind {
+                Kind::Punct(b'<') => angle += 1,
+                Kind::Punct(b'>') => angle -= 1,
+                Kind::Ident if angle == 0 => {
+                    if self.ident_is(i, b"for") {
+                        return last;
+                    }
+                    last = Some(self.tokens[i]);
+                }
+                _ => {}
+            }
+        }
+        None
+    }
+
+    /// The last identifier outside angle brackets in tokens `range`: a type's name.
+    fn type_name(&self, range: Range<usize>) -> Option<&[u8]> {
+        let mut angle = 0i32;
+        let mut last = None;
+        for i in range {
+            match self.tokens[i].kind {
+                Kind::Punct(b'<') => angle += 1,
+                Kind::Punct(b'>') => angle -= 1,
+                Kind::Punct(b'(' | b'[') if angle == 0 => return None,
+                Kind::Ident if angle == 0 => {
+                    let t = self.tokens[i];
+                    last = Some(&self.src[t.start as usize..t.end as usize]);
+                }
+                _ => {}
+            }
+        }
+        last
+    }
+
+    /// The checker's `takes_task_context`: a signature (tokens `from..end`, after the name)
+    /// returning `Poll<..>` with a parameter of type `Context`.
+    fn takes_task_context(&self, from: usize, end: usize) -> bool {
+        let Some(open) = (from..end).find(|&k| self.punct_is(k, b'(')) else {
+            return false;
+        };
+        let close = self.closing[open] as usize;
+        let Some(arrow) =
+            (close..end).find(|&k| self.punct_is(k, b'-') && self.punct_is(k + 1, b'>'))
+        else {
+            return false;
+        };
+        let return_end = (arrow + 2..end)
+            .find(|&k| self.ident_is(k, b"where"))
+            .unwrap_or(end);
+        if self.type_name(arrow + 2..return_end) != Some(b"Poll") {
+            return false;
+        }
+        // Parameters: `pattern: Type` separated by top-level commas.
+        let mut start = open + 1;
+        let mut k = open + 1;
+        let mut angle = 0i32;
+        while k <= close {
+            match self.tokens[k].kind {
+                Kind::Punct(b'(' | b'[' | b'{') if k < close => {
+                    k = self.closing[k] as usize + 1;
+                    continue;
+                }
+                Kind::Punct(b'<') => angle += 1,
+                Kind::Punct(b'>') => angle -= 1,
+                Kind::Punct(b',') | Kind::Punct(b')') if angle <= 0 => {
+                    if let Some(colon) = (start..k).find(|&c| {
+                        self.punct_is(c, b':')
+                            && !self.punct_is(c + 1, b':')
+                            && !self.punct_is(c.wrapping_sub(1), b':')
+                    }) {
+                        if self.type_name(colon + 1..k) == Some(b"Context") {
+                            return true;
+                        }
+                    }
+                    start = k + 1;
+                }
+                _ => {}
+            }
+            k += 1;
+        }
+        false
+    }
+
+    /// The last path segment of an impl's self type: `Foo` in `impl<T> Trait for a::Foo<T>`.
+    fn impl_self_type(&self, from: usize, end: usize) -> Option<u64> {
+        let mut angle = 0i32;
+        let mut start = from;
+        let mut stop = end;
+        for i in from..end {
+            match self.tokens[i].kind {
+                Kind::Punct(b'<') => angle += 1,
+                Kind::Punct(b'>') => angle -= 1,
+                Kind::Ident if angle == 0 => {
+                    if self.ident_is(i, b"for") {
+                        start = i + 1;
+                    } else if self.ident_is(i, b"where") {
+                        stop = i;
+                        break;
+                    }
+                }
+                _ => {}
+            }
+        }
+        let mut angle = 0i32;
+        let mut last = None;
+        for i in start..stop {
+            match self.tokens[i].kind {
+                Kind::Punct(b'<') => angle += 1,
+                Kind::Punct(b'>') => angle -= 1,
+                Kind::Ident if angle == 0 => last = Some(self.tokens[i].hash),
+                _ => {}
+            }
+        }
+        last
+    }
+
+    /// struct/enum/union (with `braced` fields), static, const or type alias.
+    fn type_item(&mut self, start: usize, limit: usize, braced: bool) -> usize {
+        let mut names = Vec::new();
+        let mut i = start + 1;
+        // `static mut X`, `static ref X` (lazy_static!)
+        while self.ident_is(i, b"mut") || self.ident_is(i, b"ref") {
+            i += 1;
+        }
+        if let Some(t) = self.tokens.get(i).filter(|t| {
+            t.kind == Kind::Ident && &self.src[t.start as usize..t.end as usize] != b"_"
+        }) {
+            names.push(t.hash);
+        }
+        let is_enum = self.ident_is(start, b"enum");
+        let end = if braced {
+            match self.header_end(i + 1, limit) {
+                Some(end) if self.tokens[end].kind == Kind::Punct(b'{') && !is_enum => {
+                    let close = self.closing[end] as usize;
+                    // Each named field is its own item: its name is a seed when its type
+                    // mentions one (a sibling's type says nothing of it), and code reaches
+                    // the field's value only by spelling its name.
+                    let mut k = end + 1;
+                    while k < close {
+                        if self.tokens[k].kind == Kind::Ident
+                            && self.punct_is(k + 1, b':')
+                            && !self.punct_is(k + 2, b':')
+                        {
+                            let type_end = self.field_type_end(k + 2, close);
+                            self.scan.types.push(ScannedType {
+                                names: vec![self.tokens[k].hash],
+                                mentions: self.mentions(k + 2..type_end, &[]),
+                            });
+                            k = type_end;
+                        }
+                        k += 1;
+                    }
+                    return close + 1;
+                }
+                Some(end) if self.tokens[end].kind == Kind::Punct(b'{') => {
+                    self.closing[end] as usize
+                }
+                // A tuple or unit struct: `self.0` spells no field name, so the type's name
+                // carries the seed into its impls.
+                Some(end) => end,
+                None => return start + 1,
+            }
+        } else {
+            // Up to the `;` that ends the item, over initializers' blocks and closures.
+            let mut k = i;
+            while k < limit && !self.punct_is(k, b';') {
+                if matches!(self.tokens[k].kind, Kind::Punct(b'(' | b'[' | b'{')) {
+                    k = self.closing[k] as usize;
+                }
+                k += 1;
+            }
+            k.min(limit.saturating_sub(1))
+        };
+        let mentions = self.mentions(start..end + 1, &[]);
+        self.scan.types.push(ScannedType { names, mentions });
+        // A const or static initializer may hold items (a block with a function in it).
+        if !braced {
+            return i + 1;
+        }
+        end + 1
+    }
+
+    /// The index of the `,` (or `close`) that ends a field type starting at `from`.
+    fn field_type_end(&self, from: usize, close: usize) -> usize {
+        let mut angle = 0i32;
+        let mut k = from;
+        while k < close {
+            match self.tokens[k].kind {
+                Kind::Punct(b'(' | b'[' | b'{') => {
+                    k = self.closing[k] as usize;
+                }
+                Kind::Punct(b'<') => angle += 1,
+                Kind::Punct(b'>')
+                    if !(k > 0
+                        && matches!(self.tokens[k - 1].kind, Kind::Punct(b'-' | b'='))
+                        && self.tokens[k - 1].end == self.tokens[k].start) =>
+                {
+                    angle -= 1
+                }
+                Kind::Punct(b',') if angle <= 0 => return k,
+                _ => {}
+            }
+            k += 1;
+        }
+        close
+    }
+}
+
+struct Header {
+    mentions: Vec<u64>,
+    self_type: Option<u64>,
+    /// The trait of `impl Trait for Type`.
+    trait_name: Option<Token>,
+}
+
+/// Traits whose `poll*` methods the executor calls (as the checker's list).
+const POLLED_TRAITS: &[&[u8]] = &[
+    b"Future",
+    b"Stream",
+    b"AsyncRead",
+    b"AsyncWrite",
+    b"AsyncBufRead",
+    b"AsyncSeek",
+    b"Sink",
+    b"Service",
+];
+
+fn async_markers() -> &'static NameSet {
+    static MARKERS: std::sync::OnceLock<NameSet> = std::sync::OnceLock::new();
+    MARKERS.get_or_init(|| {
+        ["async", "await", "poll_fn", "Context", "Poll"]
+            .iter()
+            .map(|w| name_hash(w.as_bytes()))
+            .collect()
+    })
+}
+
+/// Matches every delimiter; `None` when they do not balance.
+fn match_delimiters(tokens: &[Token]) -> Option<Vec<u32>> {
+    let mut closing = vec![0u32; tokens.len()];
+    let mut stack: Vec<(usize, u8)> = Vec::new();
+    for (i, token) in tokens.iter().enumerate() {
+        match token.kind {
+            Kind::Punct(open @ (b'(' | b'[' | b'{')) => stack.push((i, open)),
+            Kind::Punct(close @ (b')' | b']' | b'}')) => {
+                let (open_index, open) = stack.pop()?;
+                let expected = match open {
+                    b'(' => b')',
+                    b'[' => b']',
+                    _ => b'}',
+                };
+                if close != expected {
+                    return None;
+                }
+                closing[open_index] = i as u32;
+            }
+            _ => {}
+        }
+    }
+    stack.is_empty().then_some(closing)
+}
+
+/// Scans one file's text.
+pub(crate) fn scan(src: &str) -> FileScan {
+    let bytes = src.as_bytes();
+    let Some(tokens) = tokenize(bytes) else {
+        return FileScan {
+            opaque: true,
+            ..FileScan::default()
+        };
+    };
+    let Some(closing) = match_delimiters(&tokens) else {
+        return FileScan {
+            opaque: true,
+            ..FileScan::default()
+        };
+    };
+    let count = tokens.len();
+    let mut scanner = Scanner {
+        src: bytes,
+        tokens,
+        closing,
+        scan: FileScan::default(),
+    };
+    scanner.scan(0..count, None);
+    scanner.scan.idents = scanner.mentions(0..count, &[]);
+    scanner.scan.use_idents.sort_unstable();
+    scanner.scan.use_idents.dedup();
+    scanner.scan
+}
+
+/// Decides, over every file of a run, which function bodies to elide: for each file (in the
+/// order given), the byte ranges to blank. `crates[f]` is the crate of file `f`, and
+/// `crate_names` the identifiers code uses for each crate (`tokio_util`).
+pub(crate) fn plan(
+    scans: &[&FileScan],
+    crates: &[usize],
+    crate_names: &[String],
+    seeds: &Seeds,
+) -> Vec<Vec<Range<usize>>> {
+    let crate_count = crate_names.len();
+    // Which crates' names a crate's files can reach: its own, and those of the crates it
+    // spells (transitively, for re-exports through a third crate).
+    let mut spells = vec![vec![false; crate_count]; crate_count];
+    for (f, scan) in scans.iter().enumerate() {
+        for (x, name) in crate_names.iter().enumerate() {
+            if !spells[crates[f]][x]
+                && scan
+                    .idents
+                    .binary_search(&name_hash(name.as_bytes()))
+                    .is_ok()
+            {
+                spells[crates[f]][x] = true;
+            }
+        }
+    }
+    for (c, row) in spells.iter_mut().enumerate() {
+        row[c] = true;
+    }
+    // Transitive closure (Warshall): crates are few, tens at most.
+    for k in 0..crate_count {
+        let through = spells[k].clone();
+        for row in spells.iter_mut() {
+            if row[k] {
+                for (reach, via) in row.iter_mut().zip(&through) {
+                    *reach |= *via;
+                }
+            }
+        }
+    }
+    let visible: Vec<Vec<usize>> = spells
+        .iter()
+        .map(|row| (0..crate_count).filter(|x| row[*x]).collect())
+        .collect();
+    let in_run = |name: u64| {
+        scans
+            .iter()
+            .any(|scan| scan.idents.binary_search(&name).is_ok())
+    };
+    // A conditional seed counts in a file that spells its modules, or that may import it
+    // from another file (a glob, or a `use` of the bare name) when the run spells them.
+    let run_active = seeds.active(&in_run);
+    let active: Vec<NameSet> = scans
+        .iter()
+        .map(|scan| {
+            let mut active = seeds.always.clone();
+            for (name, spellings) in &seeds.conditional {
+                let spelled_here = spellings
+                    .iter()
+                    .any(|modules| modules.iter().all(|m| scan.idents.binary_search(m).is_ok()));
+                let imported = (scan.foreign_glob || scan.use_idents.binary_search(name).is_ok())
+                    && run_active.contains(name);
+                if spelled_here || imported {
+                    active.insert(*name);
+                }
+            }
+            active
+        })
+        .collect();
+    // Per crate: names of its functions, fields and types that carry a seed.
+    let mut derived: Vec<NameSet> = vec![NameSet::default(); crate_count];
+    let mut relevant: Vec<Vec<bool>> = scans
+        .iter()
+        .map(|s| vec![false; s.functions.len()])
+        .collect();
+    let mut typed: Vec<Vec<bool>> = scans.iter().map(|s| vec![false; s.types.len()]).collect();
+    loop {
+        let mut changed = false;
+        for (f, scan) in scans.iter().enumerate() {
+            let home = crates[f];
+            let mut found = Vec::new();
+            {
+                let is_seed = |m: &u64| {
+                    active[f].contains(m) || visible[home].iter().any(|x| derived[*x].contains(m))
+                };
+                for (k, function) in scan.functions.iter().enumerate() {
+                    if !relevant[f][k] && function.mentions.iter().any(is_seed) {
+                        relevant[f][k] = true;
+                        // Calling an async fn only makes a future: its name blocks nothing.
+                        if !function.is_async_fn {
+                            found.push(function.propagates);
+                        }
+                    }
+                }
+                for (k, item) in scan.types.iter().enumerate() {
+                    if !typed[f][k] && item.mentions.iter().any(is_seed) {
+                        typed[f][k] = true;
+                        found.extend(item.names.iter().copied());
+                    }
+                }
+                for (from, to) in &scan.renames {
+                    if is_seed(from) {
+                        found.push(*to);
+                    }
+                }
+            }
+            for name in found {
+                changed |= derived[home].insert(name);
+            }
+        }
+        if !changed {
+            break;
+        }
+    }
+    scans
+        .iter()
+        .enumerate()
+        .map(|(f, scan)| {
+            outermost(
+                scan,
+                scan.functions
+                    .iter()
+                    .enumerate()
+                    .filter(|(k, function)| !relevant[f][*k] && !function.async_marker)
+                    .map(|(_, function)| function.body.clone()),
+            )
+        })
+        .collect()
+}
+
+/// The bodies to blank for the first pass, which reads only declarations (fields, statics,
+/// signatures) and which functions hand a closure parameter to an offload entry point:
+/// every body but those that spell one of `offload_names`.
+pub(crate) fn skeleton(scan: &FileScan, offload_names: &NameSet) -> Vec<Range<usize>> {
+    outermost(
+        scan,
+        scan.functions
+            .iter()
+            .filter(|function| !function.mentions.iter().any(|m| offload_names.contains(m)))
+            .map(|function| function.body.clone()),
+    )
+}
+
+/// The outermost of `ranges`: a body inside an elided one is gone already. Nothing for a
+/// file the scan could not read.
+fn outermost(scan: &FileScan, ranges: impl Iterator<Item = Range<usize>>) -> Vec<Range<usize>> {
+    if scan.opaque {
+        return Vec::new();
+    }
+    let mut ranges: Vec<Range<usize>> = ranges.collect();
+    ranges.sort_by_key(|r| (r.start, std::cmp::Reverse(r.end)));
+    let mut outermost: Vec<Range<usize>> = Vec::with_capacity(ranges.len());
+    for range in ranges {
+        if outermost.last().is_some_and(|last| range.end <= last.end) {
+            continue;
+        }
+        outermost.push(range);
+    }
+    outermost
+}
+
+/// Hashes of `names`, with `spawn_blocking` standing for every name containing it.
+pub(crate) fn name_set<'a>(names: impl Iterator<Item = &'a str>) -> NameSet {
+    names.map(|n| name_hash(n.as_bytes())).collect()
+}
+
+/// `src` with the `ranges` blanked: spaces, newlines kept, so offsets, lines and columns
+/// of everything else are unchanged.
+pub(crate) fn elide(src: &str, ranges: &[Range<usize>]) -> String {
+    let mut bytes = src.as_bytes().to_vec();
+    for range in ranges {
+        for b in &mut bytes[range.clone()] {
+            if *b != b'\n' && *b != b'\r' {
+                *b = b' ';
+            }
+        }
+    }
+    // Only whole UTF-8 sequences inside the ranges were replaced, by ASCII: still UTF-8.
+    String::from_utf8(bytes).unwrap_or_else(|_| src.to_owned())
+}
+
+/// A name or path the pre-scan must treat as a seed.
+pub(crate) enum Seed {
+    /// Matched by name whatever the receiver: the name itself.
+    Name(&'static str),
+    /// A canonical path that code must spell to reach: its first type name (`File` for
+    /// `std::fs::File::open`) or, for a free function, its last segment (`sleep`).
+    Path(&'static str),
+    /// A receiver type whose methods the catalog matches: spelled like a path, and what
+    /// the type facts start from.
+    Type(&'static str),
+}
+
+/// The seeds a run starts from. A path's name counts only where its modules (`fs` for
+/// `std::fs::read`, `tokio` and `runtime` for `tokio::runtime::Builder`) are spelled too: a
+/// path is reached through `use` trees and qualified paths, which spell every segment, so a
+/// file that never writes `fs`, and imports nothing from a file that does, cannot call
+/// `std::fs::read` by its bare name `read`.
+#[derive(Default)]
+pub(crate) struct Seeds {
+    always: NameSet,
+    /// A name and the module paths (any one will do, all of its modules spelled) that
+    /// make it a seed.
+    conditional: Vec<(u64, Vec<Vec<u64>>)>,
+}
+
+impl Seeds {
+    /// Names the catalog, the type facts, the offload entry points and the configuration
+    /// know.
+    pub(crate) fn new(settings: &crate::Settings) -> Seeds {
+        let mut seeds = Seeds::default();
+        let mut types: HashSet<String> = HashSet::new();
+        let mut paths: Vec<String> = Vec::new();
+        let sources = crate::catalog::Catalog::get()
+            .seeds(settings)
+            .chain(crate::checker::seeds());
+        for seed in sources {
+            match seed {
+                Seed::Name(name) => {
+                    seeds.always.insert(name_hash(name.as_bytes()));
+                }
+                Seed::Path(path) => paths.push(path.to_owned()),
+                Seed::Type(path) => {
+                    types.insert(path.to_owned());
+                    paths.push(path.to_owned());
+                }
+            }
+        }
+        // The project's own paths are resolved from inside the project too (`query()` in
+        // `crate::db` is `crate::db::query`): their names count everywhere.
+        for path in settings.known_paths() {
+            if let Some(ty) = type_prefix(&path) {
+                types.insert(ty.to_owned());
+            }
+            let segments: Vec<&str> = path.split("::").collect();
+            let at = segments
+                .iter()
+                .position(|s| s.starts_with(|c: char| c.is_ascii_uppercase()))
+                .unwrap_or(segments.len().saturating_sub(1));
+            seeds.always.insert(name_hash(segments[at].as_bytes()));
+        }
+        paths.extend(
+            crate::types::seeds(&mut types)
+                .into_iter()
+                .map(str::to_owned),
+        );
+        for path in paths {
+            for spelling in crate::types::spellings(&path) {
+                seeds.add_path(&spelling);
+            }
+        }
+        seeds
+    }
+
+    fn add_path(&mut self, path: &str) {
+        let segments: Vec<&str> = path.split("::").filter(|s| !s.is_empty()).collect();
+        let at = segments
+            .iter()
+            .position(|s| s.starts_with(|c: char| c.is_ascii_uppercase()))
+            .unwrap_or(segments.len().saturating_sub(1));
+        let Some(name) = segments.get(at) else { return };
+        if STOP.contains(name) {
+            return;
+        }
+        let hash = name_hash(name.as_bytes());
+        // The checker resolves names by joining the segments of `use` trees and paths, so
+        // every module segment of a path it matches is spelled somewhere; `std` is
+        // everywhere and says nothing.
+        let modules: Vec<u64> = segments[..at]
+            .iter()
+            .filter(|s| !matches!(**s, "std" | "core" | "alloc"))
+            .map(|s| name_hash(s.as_bytes()))
+            .collect();
+        if modules.is_empty() {
+            self.always.insert(hash);
+            return;
+        }
+        match self.conditional.iter_mut().find(|(n, _)| *n == hash) {
+            Some((_, spellings)) if !spellings.contains(&modules) => spellings.push(modules),
+            Some(_) => {}
+            None => self.conditional.push((hash, vec![modules])),
+        }
+    }
+
+    /// The seeds of a group whose files mention `mentioned`.
+    fn active(&self, mentioned: &dyn Fn(u64) -> bool) -> NameSet {
+        let mut active = self.always.clone();
+        for (name, spellings) in &self.conditional {
+            if spellings
+                .iter()
+                .any(|modules| modules.iter().all(|m| mentioned(*m)))
+            {
+                active.insert(*name);
+            }
+        }
+        active
+    }
+}
+
+/// `a::b::Type` of `a::b::Type::method`, when the path goes through a type.
+fn type_prefix(path: &str) -> Option<&str> {
+    let mut end = 0;
+    for segment in path.split("::") {
+        end += segment.len();
+        if segment.starts_with(|c: char| c.is_ascii_uppercase()) {
+            return Some(&path[..end]);
+        }
+        end += 2;
+    }
+    None
+}
+
+/// Type names that say nothing: prelude containers every body uses.
+const STOP: &[&str] = &["Self", "Result", "Option", "Vec", "String", "Box"];
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn elided(src: &str, seeds: &[&str]) -> String {
+        let scan = scan(src);
+        let seeds = Seeds {
+            always: seeds.iter().map(|s| name_hash(s.as_bytes())).collect(),
+            conditional: Vec::new(),
+        };
+        let plan = plan(&[&scan], &[0], &["example".to_owned()], &seeds);
+        elide(src, &plan[0])
+    }
+
+    #[test]
+    fn blanks_bodies_that_mention_no_seed_and_keeps_offsets() {
+        let src = "fn a() -> u8 {\n    1 + 2\n}\nfn b() { sleep(d) }\n";
+        let out = elided(src, &["sleep"]);
+        assert_eq!(out, "fn a() -> u8 {\n         \n}\nfn b() { sleep(d) }\n");
+        assert_eq!(out.len(), src.len());
+    }
+
+    #[test]
+    fn keeps_async_contexts_and_callers_of_blocking_helpers() {
+        let src = "async fn a() { x() }\nfn poll_thing(cx: &mut Context) { y() }\n\
+                   fn helper() { sleep(d) }\nfn caller() { helper() }\n\
+                   fn caller2() { caller() }\nfn unrelated() { other() }\n\
+                   fn spawner() { tokio::spawn(async move { z() }); }\n";
+        let out = elided(src, &["sleep"]);
+        for kept in ["x()", "y()", "sleep(d)", "helper()", "caller()", "z()"] {
+            assert!(out.contains(kept), "{kept} elided:\n{out}");
+        }
+        assert!(!out.contains("other()"), "{out}");
+    }
+
+    #[test]
+    fn fields_tuple_structs_and_associated_functions_carry_seeds() {
+        let src = "struct Db { conn: Connection, name: String }\n\
+                   impl Db { fn new() -> Self { todo() } fn query(&self) { self.conn.q() } }\n\
+                   fn uses_field(s: &S) { s.conn.x() }\n\
+                   fn uses_name(s: &S) { s.name.len() }\n\
+                   struct Wrap(Connection);\n\
+                   impl Wrap { fn open() -> Self { w() } fn q(&self) { self.0.q() } }\n\
+                   fn caller() { Wrap::open() }\n\
+                   fn neither() { a.b() }\n";
+        let out = elided(src, &["Connection"]);
+        for kept in [
+            "self.conn.q()",
+            "s.conn.x()",
+            "self.0.q()",
+            "w()",
+            "Wrap::open()",
+        ] {
+            assert!(out.contains(kept), "{kept} elided:\n{out}");
+        }
+        // A sibling field's type says nothing of `name`; `new` touches no connection.
+        for gone in ["a.b()", "s.name.len()", "todo()"] {
+            assert!(!out.contains(gone), "{gone} kept:\n{out}");
+        }
+    }
+
+    #[test]
+    fn renames_and_statics_carry_seeds() {
+        let src = "use std::thread::sleep as nap;\nfn a() { nap(d) }\n\
+                   static ref POOL: Pool = make();\nfn b() { POOL.get() }\nfn c() { d() }\n";
+        let out = elided(src, &["sleep", "Pool"]);
+        assert!(
+            out.contains("nap(d)") && out.contains("POOL.get()"),
+            "{out}"
+        );
+        assert!(
+            !out.contains("d()\n") || !out.contains("fn c() { d() }"),
+            "{out}"
+        );
+    }
+
+    #[test]
+    fn strings_comments_chars_and_lifetimes_do_not_confuse_the_lexer() {
+        let src = "fn a<'a>(x: &'a str) -> char { let s = \"}{\"; let r = r#\"\"}\"#; \
+                   /* } */ // }\n let c = '}'; let q = '\\''; '{' }\nfn b() { sleep(d) }\n";
+        let out = elided(src, &["sleep"]);
+        assert!(out.contains("fn b() { sleep(d) }"), "{out}");
+        assert!(!out.contains("let s"), "{out}");
+        assert!(syn::parse_file(&out).is_ok(), "{out}");
+    }
+
+    #[test]
+    fn unbalanced_input_is_left_alone() {
+        let src = "fn a() { x( }\n";
+        assert_eq!(elided(src, &[]), src);
+        let src = "fn a() { \"unterminated }\n";
+        assert_eq!(elided(src, &[]), src);
+    }
+
+    #[test]
+    fn const_generic_blocks_in_signatures_are_not_bodies() {
+        let src = "fn a() -> Foo<{ N + 1 }> { x() }\n";
+        let out = elided(src, &[]);
+        assert!(
+            out.contains("Foo<{ N + 1 }>") && !out.contains("x()"),
+            "{out}"
+        );
+    }
+}
