@@ -29,6 +29,7 @@ mod prescan;
 mod resolve;
 pub mod rule;
 pub mod rules;
+mod source_file;
 mod span;
 mod summaries;
 mod suppress;
@@ -63,11 +64,14 @@ pub struct Settings {
     /// Blank, before parsing, the function bodies that cannot change a finding (see the
     /// `prescan` module). Off only to check that it changes nothing.
     pub prescan: bool,
+    /// Files larger than this many bytes are not analyzed but reported as file errors
+    /// (`max-file-size` in configuration).
+    pub max_file_size: u64,
 }
 
 /// A rule name that no rule has.
 #[derive(Debug, thiserror::Error)]
-#[error("unknown rule `{0}` (run `asyncwatch rules` to list them)")]
+#[error("unknown rule `{name}`{hint}", name = .0, hint = rule::suggestion(.0))]
 pub struct UnknownRule(pub String);
 
 impl Default for Settings {
@@ -83,6 +87,7 @@ impl Default for Settings {
             exclude: Vec::new(),
             dependencies: false,
             prescan: true,
+            max_file_size: source_file::DEFAULT_MAX_FILE_SIZE,
         }
     }
 }
@@ -265,6 +270,12 @@ fn check_source_here(
     source: &str,
     settings: &Settings,
 ) -> Result<Vec<Diagnostic>, FileError> {
+    if source.len() as u64 > settings.max_file_size {
+        return Err(FileError {
+            file: file.to_owned(),
+            message: source_file::too_large(source.len() as u64, settings.max_file_size),
+        });
+    }
     if let Some(message) = nesting::check(source) {
         return Err(FileError {
             file: file.to_owned(),
@@ -367,9 +378,8 @@ fn analyze(
     }
 }
 
-fn read_source(path: &std::path::Path) -> Result<String, String> {
-    let bytes = std::fs::read(path).map_err(|e| format!("cannot read file: {e}"))?;
-    let source = String::from_utf8(bytes).map_err(|_| "file is not valid UTF-8".to_owned())?;
+fn read_source(path: &std::path::Path, settings: &Settings) -> Result<String, String> {
+    let source = source_file::read(path, settings.max_file_size)?;
     match nesting::check(&source) {
         Some(message) => Err(message),
         None => Ok(source),
@@ -457,7 +467,7 @@ fn read_sources(
 ) -> Vec<Result<Source, String>> {
     use rayon::prelude::*;
     let read = |(path, _): &(PathBuf, crate_model::Unit)| {
-        let text = read_source(path)?;
+        let text = read_source(path, settings)?;
         let scan = if settings.prescan {
             prescan::scan(&text)
         } else {
