@@ -279,31 +279,37 @@ impl Gen<'_, '_> {
                 self.out.push(';');
             }
             6 if deep => {
-                self.pick(&[
-                    "async ",
-                    "async move ",
-                    "unsafe ",
-                    "loop ",
-                    "if c ",
-                    "while c ",
+                // Only an async block may be awaited where a statement starts.
+                let (opening, endings): (&str, &[&str]) = *self.u.choose(&[
+                    ("async ", &[";", ".await;"][..]),
+                    ("async move ", &[";", ".await;"][..]),
+                    ("unsafe ", &["", ";"][..]),
+                    ("loop ", &["", ";"][..]),
+                    ("if c ", &["", ";"][..]),
+                    ("while c ", &["", ";"][..]),
                 ])?;
+                self.out.push_str(opening);
                 self.block()?;
-                self.pick(&[";", ".await;", ""])?;
+                self.pick(endings)?;
             }
             7 if deep => {
-                self.pick(&[
-                    "let c = || ",
-                    "let c = move || ",
-                    "let c = async || ",
-                    "let c = async move || ",
-                    "tokio::task::spawn_blocking(move || ",
-                    "std::thread::spawn(|| ",
-                    "tokio::spawn(async move ",
-                    "rt.block_on(async ",
-                    "items.iter().for_each(|x| ",
+                let (opening, endings): (&str, &[&str]) = *self.u.choose(&[
+                    ("let c = || ", &[";"][..]),
+                    ("let c = move || ", &[";"][..]),
+                    ("let c = async || ", &[";"][..]),
+                    ("let c = async move || ", &[";"][..]),
+                    (
+                        "tokio::task::spawn_blocking(move || ",
+                        &[");", ").await;"][..],
+                    ),
+                    ("std::thread::spawn(|| ", &[");", ").join();"][..]),
+                    ("tokio::spawn(async move ", &[");", ").await;"][..]),
+                    ("rt.block_on(async ", &[");"][..]),
+                    ("items.iter().for_each(|x| ", &[");"][..]),
                 ])?;
+                self.out.push_str(opening);
                 self.block()?;
-                self.pick(&[");", ";", ").await;"])?;
+                self.pick(endings)?;
             }
             8 if deep => {
                 self.out.push_str("match x { Some(y) => ");

@@ -67,7 +67,9 @@ fn parse(args: &[String]) -> anyhow::Result<Options> {
 
 pub fn run(args: &[String]) -> anyhow::Result<()> {
     let options = parse(args)?;
-    let root = crate::repo_root();
+    let root = crate::repo_root()
+        .canonicalize()
+        .context("cannot find the repository root")?;
     let fuzz_dir = root.join("fuzz");
     ensure_cargo_fuzz()?;
     let mut totals = Vec::new();
