@@ -45,9 +45,11 @@ pub fn lint(source: &str) {
         for d in &diagnostics {
             fingerprint::fingerprint(d, Some(source));
         }
-        let (fixed, _applied) = apply_fixes(FILE, source, &diagnostics);
-        // A fixed text is still linted without a panic (it need not parse).
-        let _ = check_source(FILE, &fixed, &settings);
+        let (fixed, applied) = apply_fixes(FILE, source, &diagnostics);
+        if applied > 0 {
+            // A fixed text is still linted without a panic (it need not parse).
+            let _ = check_source(FILE, &fixed, &settings);
+        }
         let report = Report {
             files: 1,
             diagnostics,

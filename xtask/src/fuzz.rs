@@ -149,8 +149,26 @@ fn seed(root: &Path, target: &str, corpus: &Path) -> anyhow::Result<usize> {
             collect(&root.join("fixtures"), "toml", &mut seeds);
             collect(&root.join("examples"), "toml", &mut seeds);
         }
-        // Its inputs are choices in a grammar, not text: libFuzzer starts from nothing.
-        _ => {}
+        // Its inputs are choices in a grammar, not text: a few fixed pseudo-random byte
+        // strings give it whole programs from the start (libFuzzer would otherwise begin
+        // with inputs of a few bytes and grow them slowly).
+        _ => {
+            let mut state = 0x2545_f491_4f6c_dd1du64;
+            for n in 0..16 {
+                let bytes: Vec<u8> = (0..256 + 64 * n)
+                    .map(|_| {
+                        state ^= state << 13;
+                        state ^= state >> 7;
+                        state ^= state << 17;
+                        state.to_le_bytes()[0]
+                    })
+                    .collect();
+                let file = corpus.join(format!("seed-random-{n}"));
+                std::fs::write(&file, bytes)
+                    .with_context(|| format!("cannot write {}", file.display()))?;
+            }
+            return Ok(16);
+        }
     }
     for seed in &seeds {
         let relative = seed.strip_prefix(root).unwrap_or(seed);
