@@ -229,6 +229,7 @@ fn fuzz(root: &Path, target: &str, options: &Options) -> anyhow::Result<Stats> {
         // (`Settings::add_blocking_function`): not a leak to report.
         command.arg("-detect_leaks=0");
     }
+    let started = std::time::Instant::now();
     let mut child = command
         .spawn()
         .context("cannot run `cargo fuzz run` (is cargo-fuzz installed?)")?;
@@ -246,6 +247,8 @@ fn fuzz(root: &Path, target: &str, options: &Options) -> anyhow::Result<Stats> {
                 stats.executions = runs.parse().unwrap_or(stats.executions);
                 stats.seconds = seconds.parse().unwrap_or(0);
             }
+        } else if line.contains("libFuzzer: run interrupted") {
+            stats.outcome = Some("interrupted".to_owned());
         } else if line.starts_with("SUMMARY: ") || line.contains("ERROR: libFuzzer:") {
             stats.outcome.get_or_insert(line.clone());
         } else if let Some(at) = line.find("Test unit written to ") {
@@ -257,6 +260,10 @@ fn fuzz(root: &Path, target: &str, options: &Options) -> anyhow::Result<Stats> {
         }
     }
     let status = child.wait().context("cargo fuzz did not finish")?;
+    if stats.seconds == 0 {
+        // Interrupted (no "Done" line): the wall time, build included.
+        stats.seconds = started.elapsed().as_secs();
+    }
     if !status.success() && stats.outcome.is_none() {
         stats.outcome = Some(format!("cargo fuzz run exited with {status}"));
     }
