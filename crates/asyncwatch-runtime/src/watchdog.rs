@@ -458,7 +458,7 @@ impl Reporter {
                             self.emit(&stall);
                         }
                     }
-                    self.write_stats();
+                    self.write_stats(true);
                     self.flush_sink();
                     let _ = done.send(());
                     return;
@@ -468,7 +468,7 @@ impl Reporter {
             }
             if last_stats.elapsed() >= Duration::from_millis(500) {
                 self.forget_lost_ends();
-                self.write_stats();
+                self.write_stats(false);
                 last_stats = Instant::now();
             }
             self.flush_sink();
@@ -583,7 +583,9 @@ impl Reporter {
         }
     }
 
-    fn write_stats(&mut self) {
+    /// `last`: nothing follows; a collector that never sees it knows the process ended
+    /// before it could report everything.
+    fn write_stats(&mut self, last: bool) {
         let polls: u64 = SLOTS.iter().map(|slot| slot.polls.load(Relaxed)).sum();
         let max_ticks = SLOTS
             .iter()
@@ -598,7 +600,7 @@ impl Reporter {
             + self.undelivered;
         let untracked = slots::UNTRACKED_THREADS.load(Relaxed);
         let line = format!(
-            "{{\"event\":\"stats\",\"pid\":{},\"polls\":{polls},\"max_poll_ms\":{},\"dropped_events\":{dropped},\"untracked_threads\":{untracked},\"stalls\":{}}}",
+            "{{\"event\":\"stats\",\"pid\":{},\"polls\":{polls},\"max_poll_ms\":{},\"dropped_events\":{dropped},\"untracked_threads\":{untracked},\"stalls\":{},\"final\":{last}}}",
             self.pid,
             report::millis(clock::ticks_to_nanos(max_ticks)),
             self.stalls_emitted
