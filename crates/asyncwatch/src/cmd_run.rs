@@ -43,6 +43,17 @@ pub fn execute(args: RunArgs) -> anyhow::Result<ExitCode> {
         report: args.report,
         fail_on_stall: args.fail_on_stall,
     };
-    let outcome = asyncwatch_run::run(&options)?;
+    let outcome = match asyncwatch_run::run(&options) {
+        Ok(outcome) => outcome,
+        // The command never ran: a shell's code (127, 126) tells this from a failed run.
+        Err(error @ asyncwatch_run::RunError::Spawn { .. }) => {
+            eprintln!("error: {error}");
+            return Ok(ExitCode::from(error.exit_code()));
+        }
+        Err(error) => return Err(error.into()),
+    };
+    if let Some(signal) = outcome.interrupted_by {
+        asyncwatch_run::exit_by_signal(signal);
+    }
     Ok(ExitCode::from(outcome.exit_code))
 }
