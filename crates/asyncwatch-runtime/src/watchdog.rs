@@ -642,3 +642,60 @@ fn location_from(address: usize) -> Option<&'static Location<'static>> {
     // SAFETY: non-zero addresses were stored from `&'static Location<'static>` references.
     (address != 0).then(|| unsafe { &*(address as *const Location<'static>) })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn finished_job(stamp: u64) -> Job {
+        Job::Finished {
+            facts: PollFacts {
+                key: (slots::MAX_SLOTS - 1, 0, stamp),
+                kind: "task",
+                task_id: 1,
+                spawn_location: 0,
+                thread: "test".to_owned(),
+            },
+            duration_ns: 1,
+        }
+    }
+
+    #[test]
+    fn a_job_that_finds_the_queue_full_is_counted_not_kept() {
+        let (jobs, queued) = mpsc::sync_channel(2);
+        let before = QUEUE_DROPPED.load(Relaxed);
+        for stamp in 1..=5 {
+            queue(&jobs, finished_job(stamp));
+        }
+        assert_eq!(queued.try_iter().count(), 2);
+        // Other tests never queue, so the counter moved by this test's three jobs alone.
+        assert_eq!(QUEUE_DROPPED.load(Relaxed) - before, 3);
+    }
+
+    #[test]
+    fn polls_whose_end_never_came_are_forgotten_once_old() {
+        let mut reporter = Reporter {
+            mode: Mode::Precise,
+            sink: Sink::Broken,
+            stalls: HashMap::new(),
+            worker_sites: HashMap::new(),
+            undelivered: 0,
+            stalls_emitted: 0,
+            pid: 1,
+        };
+        let old = Instant::now()
+            .checked_sub(FORGET_AFTER + Duration::from_secs(1))
+            .expect("the clock has run that long");
+        // The last slot is never used by these tests: its stamp is 0, so neither poll runs.
+        let slot = slots::MAX_SLOTS - 1;
+        reporter
+            .stalls
+            .insert((slot, 7, 1), (Tracked::Excluded, old));
+        reporter
+            .stalls
+            .insert((slot, 7, 2), (Tracked::Excluded, Instant::now()));
+        reporter.forget_lost_ends();
+        let kept: Vec<_> = reporter.stalls.keys().copied().collect();
+        assert_eq!(kept, vec![(slot, 7, 2)]);
+    }
+}
