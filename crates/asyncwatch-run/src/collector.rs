@@ -297,6 +297,10 @@ fn wait_without_reaping(pid: u32) {
 
 /// Runs the command under the collector and returns the report; prints live stalls and the
 /// summary on standard error and the JSON report where the options ask.
+///
+/// Meant for a process's main thread, before it starts other threads: it blocks SIGINT and
+/// SIGTERM in the calling thread for good and takes them on a thread of its own (see
+/// `signals::receive`); [`RunOutcome::interrupted_by`] then says whether one came.
 pub fn run(options: &RunOptions) -> Result<RunOutcome, RunError> {
     let Some((program, arguments)) = options.command.split_first() else {
         return Err(RunError::EmptyCommand);

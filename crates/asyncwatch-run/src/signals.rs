@@ -117,6 +117,9 @@ pub(crate) fn forward(pid: u32, signal: i32) -> std::io::Result<()> {
 /// merely exited with 128+N (it would take the interrupt as handled). Exits with 128+N if the
 /// signal somehow does not end the process.
 pub fn exit_by_signal(signal: i32) -> ! {
+    use std::io::Write;
+    // Dying by a signal skips Rust's exit path, and with it any buffered output.
+    let _ = std::io::stdout().flush();
     // SAFETY: sigset_t is plain data; sigemptyset initialises it before it is used.
     let mut set: libc::sigset_t = unsafe { std::mem::zeroed() };
     // SAFETY: resetting a signal's disposition and unblocking it in this thread; the raised
