@@ -6,7 +6,7 @@
 
 mod support;
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashSet;
 use std::io::{BufRead, BufReader, Read};
 use std::os::unix::fs::MetadataExt;
 use std::os::unix::process::{CommandExt, ExitStatusExt};
@@ -567,17 +567,23 @@ fn a_dozen_processes_stalling_at_once_keep_every_event_whole_and_attributed() {
     let stdout = text(&output.stdout);
     let stderr = text(&output.stderr);
     assert_eq!(output.status.code(), Some(0), "{stderr}");
-    // index -> pid, as each process printed them.
-    let planted: HashMap<String, u64> = stdout
+    // Each process's planted function, pid and blocked thread, as it printed them.
+    let planted: Vec<(String, u64, String)> = stdout
         .lines()
         .filter_map(|line| {
             let rest = line.strip_prefix("planted index=")?;
-            let (index, pid) = rest.split_once(" pid=")?;
-            Some((format!("faults::planted_{index}"), pid.parse().ok()?))
+            let (index, rest) = rest.split_once(" pid=")?;
+            let (pid, tid) = rest.split_once(" tid=")?;
+            Some((
+                format!("faults::planted_{index}"),
+                pid.parse().ok()?,
+                format!("(tid {tid})"),
+            ))
         })
         .collect();
     assert_eq!(planted.len(), PROCESSES, "{stdout}");
-    let pids: HashSet<u64> = planted.values().copied().collect();
+    let pids: HashSet<u64> = planted.iter().map(|(_, pid, _)| *pid).collect();
+    assert_eq!(pids.len(), PROCESSES, "{stdout}");
 
     let report = read_report(&report_path);
     assert_eq!(report["summary"]["processes"], PROCESSES, "{report:#}");
@@ -585,29 +591,35 @@ fn a_dozen_processes_stalling_at_once_keep_every_event_whole_and_attributed() {
     // stream ran to its last statistics.
     assert_eq!(report["dropped_events"], 0, "{report:#}");
     assert_eq!(report["summary"]["unfinished_processes"], 0, "{report:#}");
-    let mut sites_seen = HashSet::new();
     for stall in stalls(&report) {
         let pid = stall["pid"].as_u64().expect("pid");
         assert!(
             pids.contains(&pid),
             "a stall from no known process: {stall:#}"
         );
-        let Some(function) = stall["blocking_site"]["function"].as_str() else {
-            continue; // Not sampled while blocked (a busy machine); its pid is still checked.
-        };
-        if let Some(&owner) = planted.get(function) {
+        // A sampled stack names the planted function: it must be the one this pid planted.
+        let function = stall["blocking_site"]["function"].as_str();
+        if let Some((_, owner, _)) = planted
+            .iter()
+            .find(|(name, ..)| Some(name.as_str()) == function)
+        {
             assert_eq!(
-                pid, owner,
-                "{function} is planted in pid {owner}: {stall:#}"
+                pid, *owner,
+                "{function:?} is planted in pid {owner}: {stall:#}"
             );
-            sites_seen.insert(function.to_owned());
         }
     }
-    assert_eq!(
-        sites_seen.len(),
-        PROCESSES,
-        "every process's planted stall is reported: {report:#}"
-    );
+    // Each process's planted stall is reported with its pid and the thread that blocked,
+    // whether or not the watchdog got to sample its stack on a busy machine.
+    for (function, pid, thread) in &planted {
+        assert!(
+            stalls(&report).iter().any(|stall| stall["pid"] == *pid
+                && stall["thread"]
+                    .as_str()
+                    .is_some_and(|name| name.ends_with(thread.as_str()))),
+            "no stall of pid {pid} on thread {thread} ({function}): {report:#}"
+        );
+    }
 }
 
 // 5. Writing the report.
