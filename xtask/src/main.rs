@@ -1,12 +1,14 @@
 //! Project chores, run as `cargo xtask <task>` (the alias is in .cargo/config.toml):
 //!
 //! - `docs [--check]`: regenerate docs/rules/*.md and docs/cli.md (`--check`: fail if stale)
-//! - `bench lint [--rounds N] [DIR]`: speed and memory of `asyncwatch lint` on a corpus
+//! - `bench lint [--rounds N] [--cargo-perf PATH] [--json] [DIR]`: speed and memory of
+//!   `asyncwatch lint` on a corpus, against read, syn parse and cargo-perf baselines
 //! - `bench runtime [--rounds N] [--seconds S]`: overhead of the runtime watchdog
 
 mod bench_lint;
 mod bench_runtime;
 mod docs_gen;
+mod measure;
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, ExitCode};
@@ -17,7 +19,9 @@ const USAGE: &str = "usage: cargo xtask <task>
 
 tasks:
   docs [--check]                          regenerate docs/rules/ and docs/cli.md; --check fails if stale
-  bench lint [--rounds N] [DIR]           time asyncwatch lint on DIR (default: fetch the crates.io corpus)
+  bench lint [--rounds N] [--cargo-perf PATH] [--json] [DIR]
+                                          time asyncwatch lint on DIR (default: fetch the crates.io corpus)
+                                          against read, syn parse and cargo-perf baselines
   bench runtime [--rounds N] [--seconds S]  overhead of the runtime watchdog";
 
 fn main() -> ExitCode {
