@@ -4,9 +4,11 @@
 //! - `bench lint [--rounds N] [--cargo-perf PATH] [--json] [DIR]`: speed and memory of
 //!   `asyncwatch lint` on a corpus, against read, syn parse and cargo-perf baselines
 //! - `bench runtime [--rounds N] [--seconds S]`: overhead of the runtime watchdog
+//! - `bench scale [--steps K] [DIR]`: how lint time and memory grow with the input
 
 mod bench_lint;
 mod bench_runtime;
+mod bench_scale;
 mod docs_gen;
 mod measure;
 
@@ -22,7 +24,10 @@ tasks:
   bench lint [--rounds N] [--cargo-perf PATH] [--json] [DIR]
                                           time asyncwatch lint on DIR (default: fetch the crates.io corpus)
                                           against read, syn parse and cargo-perf baselines
-  bench runtime [--rounds N] [--seconds S]  overhead of the runtime watchdog";
+  bench runtime [--rounds N] [--seconds S]  overhead of the runtime watchdog
+  bench scale [--steps K] [--rounds N] [DIR]
+                                          lint time and peak RSS on growing shares of the crates under DIR
+                                          (default: the registry cache, $CARGO_HOME/registry/src)";
 
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
@@ -45,6 +50,9 @@ fn run(args: &[String]) -> anyhow::Result<ExitCode> {
         }
         ("bench", [kind, rest @ ..]) if kind == "runtime" => {
             bench_runtime::run(rest).map(|()| ExitCode::SUCCESS)
+        }
+        ("bench", [kind, rest @ ..]) if kind == "scale" => {
+            bench_scale::run(rest).map(|()| ExitCode::SUCCESS)
         }
         ("bench-worker", rest) => bench_lint::worker(rest).map(|()| ExitCode::SUCCESS),
         ("help" | "--help" | "-h", _) => {
