@@ -5,12 +5,14 @@
 //!   `asyncwatch lint` on a corpus, against read, syn parse and cargo-perf baselines
 //! - `bench runtime [--rounds N] [--seconds S]`: overhead of the runtime watchdog
 //! - `bench scale [--steps K] [DIR]`: how lint time and memory grow with the input
+//! - `sweep [DIR]`: lint every .rs file under DIR, fail on internal errors and crashes
 
 mod bench_lint;
 mod bench_runtime;
 mod bench_scale;
 mod docs_gen;
 mod measure;
+mod sweep;
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, ExitCode};
@@ -27,7 +29,9 @@ tasks:
   bench runtime [--rounds N] [--seconds S]  overhead of the runtime watchdog
   bench scale [--steps K] [--rounds N] [DIR]
                                           lint time and peak RSS on growing shares of the crates under DIR
-                                          (default: the registry cache, $CARGO_HOME/registry/src)";
+                                          (default: the registry cache, $CARGO_HOME/registry/src)
+  sweep [--all-errors] [DIR]              lint every .rs file under DIR (default: the registry cache);
+                                          fails on internal errors and crashes";
 
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
@@ -54,6 +58,7 @@ fn run(args: &[String]) -> anyhow::Result<ExitCode> {
         ("bench", [kind, rest @ ..]) if kind == "scale" => {
             bench_scale::run(rest).map(|()| ExitCode::SUCCESS)
         }
+        ("sweep", rest) => sweep::run(rest),
         ("bench-worker", rest) => bench_lint::worker(rest).map(|()| ExitCode::SUCCESS),
         ("help" | "--help" | "-h", _) => {
             println!("{USAGE}");
