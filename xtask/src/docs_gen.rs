@@ -171,6 +171,14 @@ pub fn cli_page(asyncwatch: &Path) -> Result<String, String> {
          could not be analyzed, 2 on usage and I/O errors. `asyncwatch run` exits with the\n\
          command's code, 128+N when it was killed by signal N (see\n\
          [runtime.md](runtime.md#exit-codes) and [reliability.md](reliability.md)).\n\n\
+         A file that could not be analyzed is reported with its reason and the run goes on with\n\
+         the other files (exit 1): a syntax error, a file that cannot be read, is not UTF-8, is\n\
+         binary (a NUL byte in its first 8,000 bytes), is larger than `max-file-size` (10 MiB by\n\
+         default) or nests deeper than the parser's stack allows. An empty file is clean. A path\n\
+         on the command line that does not exist or cannot be followed (a symlink loop), an\n\
+         unknown rule and a broken configuration file stop the run with exit 2 and a message\n\
+         naming it. Symlinks inside directories are not followed. Every case is tested; see\n\
+         [reliability.md](reliability.md#bad-input).\n\n\
          ## `asyncwatch`\n\n```text\n",
     );
     out.push_str(&top);

@@ -6,11 +6,13 @@
 //! - `bench runtime [--rounds N] [--seconds S]`: overhead of the runtime watchdog
 //! - `bench scale [--steps K] [DIR]`: how lint time and memory grow with the input
 //! - `sweep [DIR]`: lint every .rs file under DIR, fail on internal errors and crashes
+//! - `fuzz [--seconds N] [--target T]`: run the cargo-fuzz targets in fuzz/ (docs/reliability.md)
 
 mod bench_lint;
 mod bench_runtime;
 mod bench_scale;
 mod docs_gen;
+mod fuzz;
 mod measure;
 mod sweep;
 
@@ -31,7 +33,9 @@ tasks:
                                           lint time and peak RSS on growing shares of the crates under DIR
                                           (default: the registry cache, $CARGO_HOME/registry/src)
   sweep [--all-errors] [DIR]              lint every .rs file under DIR (default: the registry cache);
-                                          fails on internal errors and crashes";
+                                          fails on internal errors and crashes
+  fuzz [--seconds N] [--target T] [--sanitizer S]
+                                          run each fuzz target (lint_source, lint_generated, config) for N s";
 
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
@@ -59,6 +63,7 @@ fn run(args: &[String]) -> anyhow::Result<ExitCode> {
             bench_scale::run(rest).map(|()| ExitCode::SUCCESS)
         }
         ("sweep", rest) => sweep::run(rest),
+        ("fuzz", rest) => fuzz::run(rest).map(|()| ExitCode::SUCCESS),
         ("bench-worker", rest) => bench_lint::worker(rest).map(|()| ExitCode::SUCCESS),
         ("help" | "--help" | "-h", _) => {
             println!("{USAGE}");

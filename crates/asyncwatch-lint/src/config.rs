@@ -35,6 +35,9 @@ pub struct Config {
     /// Globs, relative to the configuration's directory, of files and directories not to lint.
     #[serde(default)]
     pub exclude: Vec<String>,
+    /// Files larger than this many bytes are reported as not analyzed (default 10 MiB).
+    #[serde(default)]
+    pub max_file_size: Option<u64>,
 }
 
 #[derive(Debug, Clone, Copy, Deserialize)]
@@ -150,6 +153,9 @@ impl LoadedConfig {
             }
             settings.offload_functions.push(path.clone());
         }
+        if let Some(max) = config.max_file_size {
+            settings.max_file_size = max;
+        }
         let dir = self.dir();
         for (i, pattern) in config.exclude.iter().enumerate() {
             settings
@@ -173,9 +179,14 @@ pub fn load_file(file: &Path) -> Result<LoadedConfig, ConfigError> {
         file: file.to_path_buf(),
         message: format!("cannot read: {e}"),
     })?;
-    let config = toml::from_str::<Config>(&text).map_err(|e| ConfigError {
+    load_str(file, &text)
+}
+
+/// Reads `text` as the contents of `file` in `asyncwatch.toml` format (errors name `file`).
+pub fn load_str(file: &Path, text: &str) -> Result<LoadedConfig, ConfigError> {
+    let config = toml::from_str::<Config>(text).map_err(|e| ConfigError {
         file: file.to_path_buf(),
-        message: toml_error(&text, &e),
+        message: toml_error(text, &e),
     })?;
     Ok(LoadedConfig {
         file: file.to_path_buf(),
@@ -191,9 +202,17 @@ pub fn load_cargo_metadata(manifest: &Path) -> Result<Option<LoadedConfig>, Conf
         file: manifest.to_path_buf(),
         message: format!("cannot read: {e}"),
     })?;
-    let table: toml::Table = toml::from_str(&text).map_err(|e| ConfigError {
+    cargo_metadata_str(manifest, &text)
+}
+
+/// [`load_cargo_metadata`] for `text` as the contents of `manifest`.
+pub fn cargo_metadata_str(
+    manifest: &Path,
+    text: &str,
+) -> Result<Option<LoadedConfig>, ConfigError> {
+    let table: toml::Table = toml::from_str(text).map_err(|e| ConfigError {
         file: manifest.to_path_buf(),
-        message: one_line(&e.to_string()),
+        message: toml_error(text, &e),
     })?;
     for section in ["package", "workspace"] {
         let Some(value) = table
@@ -210,7 +229,7 @@ pub fn load_cargo_metadata(manifest: &Path) -> Result<Option<LoadedConfig>, Conf
                 .try_into()
                 .map_err(|e: toml::de::Error| ConfigError {
                     file: manifest.to_path_buf(),
-                    message: format!("`[{name}]`: {}", one_line(&e.to_string())),
+                    message: format!("`[{name}]`: {}", metadata_error(text, section, &e)),
                 })?;
         return Ok(Some(LoadedConfig {
             file: manifest.to_path_buf(),
@@ -219,6 +238,38 @@ pub fn load_cargo_metadata(manifest: &Path) -> Result<Option<LoadedConfig>, Conf
         }));
     }
     Ok(None)
+}
+
+/// A `[SECTION.metadata.asyncwatch]` error with its line: the table, once taken out of the
+/// document, has no positions, so the document is read again as that one table.
+fn metadata_error(text: &str, section: &str, error: &toml::de::Error) -> String {
+    // Read only for their errors.
+    #![allow(dead_code)]
+    #[derive(Deserialize)]
+    struct Package {
+        package: Section,
+    }
+    #[derive(Deserialize)]
+    struct Workspace {
+        workspace: Section,
+    }
+    #[derive(Deserialize)]
+    struct Section {
+        metadata: Metadata,
+    }
+    #[derive(Deserialize)]
+    struct Metadata {
+        asyncwatch: Config,
+    }
+    let spanned = if section == "package" {
+        toml::from_str::<Package>(text).err()
+    } else {
+        toml::from_str::<Workspace>(text).err()
+    };
+    match spanned {
+        Some(spanned) if spanned.span().is_some() => toml_error(text, &spanned),
+        _ => one_line(&error.to_string()),
+    }
 }
 
 /// A toml error on one line: where it is, the offending line (which names the key) and what

@@ -24,10 +24,12 @@ mod discover;
 mod fix;
 mod macros;
 pub mod manifest;
+mod nesting;
 mod prescan;
 mod resolve;
 pub mod rule;
 pub mod rules;
+mod source_file;
 mod span;
 mod summaries;
 mod suppress;
@@ -62,11 +64,14 @@ pub struct Settings {
     /// Blank, before parsing, the function bodies that cannot change a finding (see the
     /// `prescan` module). Off only to check that it changes nothing.
     pub prescan: bool,
+    /// Files larger than this many bytes are not analyzed but reported as file errors
+    /// (`max-file-size` in configuration).
+    pub max_file_size: u64,
 }
 
 /// A rule name that no rule has.
 #[derive(Debug, thiserror::Error)]
-#[error("unknown rule `{0}` (run `asyncwatch rules` to list them)")]
+#[error("unknown rule `{name}`{hint}", name = .0, hint = rule::suggestion(.0))]
 pub struct UnknownRule(pub String);
 
 impl Default for Settings {
@@ -82,6 +87,7 @@ impl Default for Settings {
             exclude: Vec::new(),
             dependencies: false,
             prescan: true,
+            max_file_size: source_file::DEFAULT_MAX_FILE_SIZE,
         }
     }
 }
@@ -221,11 +227,61 @@ fn lookup(name: &str) -> Result<&'static Rule, UnknownRule> {
 /// Analyzes one file's text. `file` is the name diagnostics carry. A syntax error is returned
 /// as a [`FileError`] naming the line and column. Calls to helpers defined in the same text
 /// are followed; for calls across files, lint the crate with [`lint_paths`].
+///
+/// The analysis runs on a thread of its own with a 64 MB stack, like [`lint_paths`]'s, so
+/// deeply nested code cannot overflow the caller's (smaller) stack; code nested deeper than
+/// that allows is a [`FileError`] too.
 pub fn check_source(
     file: &str,
     source: &str,
     settings: &Settings,
 ) -> Result<Vec<Diagnostic>, FileError> {
+    std::thread::scope(|scope| {
+        match std::thread::Builder::new()
+            .name("asyncwatch-check".to_owned())
+            .stack_size(ANALYSIS_STACK)
+            .spawn_scoped(scope, || check_source_here(file, source, settings))
+        {
+            Ok(thread) => thread.join().unwrap_or_else(|panic| {
+                Err(FileError {
+                    file: file.to_owned(),
+                    message: format!("internal error while analyzing: {}", panic_text(&panic)),
+                })
+            }),
+            // No thread to be had: analyze on the caller's stack.
+            Err(_) => check_source_here(file, source, settings),
+        }
+    })
+}
+
+/// The stack size of the threads that parse and analyze files.
+const ANALYSIS_STACK: usize = 64 << 20;
+
+fn panic_text(panic: &Box<dyn std::any::Any + Send>) -> String {
+    panic
+        .downcast_ref::<&str>()
+        .map(|s| (*s).to_owned())
+        .or_else(|| panic.downcast_ref::<String>().cloned())
+        .unwrap_or_else(|| "unknown panic".to_owned())
+}
+
+fn check_source_here(
+    file: &str,
+    source: &str,
+    settings: &Settings,
+) -> Result<Vec<Diagnostic>, FileError> {
+    if source.len() as u64 > settings.max_file_size {
+        return Err(FileError {
+            file: file.to_owned(),
+            message: source_file::too_large(source.len() as u64, settings.max_file_size),
+        });
+    }
+    if let Some(message) = nesting::check(source) {
+        return Err(FileError {
+            file: file.to_owned(),
+            message,
+        });
+    }
     let unit = crate_model::Unit {
         crate_name: "@source".to_owned(),
         module: vec!["crate".to_owned()],
@@ -322,9 +378,12 @@ fn analyze(
     }
 }
 
-fn read_source(path: &std::path::Path) -> Result<String, String> {
-    let bytes = std::fs::read(path).map_err(|e| format!("cannot read file: {e}"))?;
-    String::from_utf8(bytes).map_err(|_| "file is not valid UTF-8".to_owned())
+fn read_source(path: &std::path::Path, settings: &Settings) -> Result<String, String> {
+    let source = source_file::read(path, settings.max_file_size)?;
+    match nesting::check(&source) {
+        Some(message) => Err(message),
+        None => Ok(source),
+    }
 }
 
 /// A file of the run as read once: its text, and the function bodies each pass may blank.
@@ -408,7 +467,7 @@ fn read_sources(
 ) -> Vec<Result<Source, String>> {
     use rayon::prelude::*;
     let read = |(path, _): &(PathBuf, crate_model::Unit)| {
-        let text = read_source(path)?;
+        let text = read_source(path, settings)?;
         let scan = if settings.prescan {
             prescan::scan(&text)
         } else {

@@ -66,3 +66,59 @@ pub(crate) mod by_name {
             .ok_or_else(|| D::Error::custom(format!("unknown rule `{name}`")))
     }
 }
+
+/// What follows "unknown rule `NAME`": the closest rule name if one is close, and the list
+/// of rules.
+pub(crate) fn suggestion(name: &str) -> String {
+    let names: Vec<&str> = crate::rules::all().map(|r| r.name).collect();
+    let closest = names
+        .iter()
+        .map(|candidate| (edit_distance(name, candidate), *candidate))
+        .min()
+        .filter(|(distance, _)| *distance <= 3 && *distance < name.len());
+    let list = format!(
+        "the rules are `all`, `{}` (`asyncwatch rules` describes them)",
+        names.join("`, `")
+    );
+    match closest {
+        Some((_, candidate)) => format!("; did you mean `{candidate}`? {list}"),
+        None => format!("; {list}"),
+    }
+}
+
+/// Levenshtein distance in characters.
+fn edit_distance(a: &str, b: &str) -> usize {
+    let b: Vec<char> = b.chars().collect();
+    let mut previous: Vec<usize> = (0..=b.len()).collect();
+    for (i, ca) in a.chars().enumerate() {
+        let mut current = vec![i + 1];
+        for (j, cb) in b.iter().enumerate() {
+            let substitute = previous[j] + usize::from(ca != *cb);
+            current.push(substitute.min(previous[j + 1] + 1).min(current[j] + 1));
+        }
+        previous = current;
+    }
+    previous[b.len()]
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_misspelt_rule_gets_the_closest_name_and_the_list() {
+        let close = suggestion("blocking-slep");
+        assert!(
+            close.starts_with("; did you mean `blocking-sleep`? the rules are `all`, `"),
+            "{close}"
+        );
+        assert!(close.contains("`std-mutex-lock`"), "{close}");
+        let far = suggestion("no-such-rule");
+        assert!(
+            far.starts_with("; the rules are `all`, `blocking-"),
+            "{far}"
+        );
+        assert_eq!(edit_distance("kitten", "sitting"), 3);
+        assert_eq!(edit_distance("", "ab"), 2);
+    }
+}
