@@ -29,7 +29,7 @@ tasks:
                                           time asyncwatch lint on DIR (default: fetch the crates.io corpus)
                                           against read, syn parse and cargo-perf baselines
   bench runtime [--rounds N] [--seconds S]  overhead of the runtime watchdog
-  bench scale [--steps K] [--rounds N] [DIR]
+  bench scale [--steps K] [--rounds N] [--json] [DIR]
                                           lint time and peak RSS on growing shares of the crates under DIR
                                           (default: the registry cache, $CARGO_HOME/registry/src)
   sweep [--all-errors] [DIR]              lint every .rs file under DIR (default: the registry cache);
