@@ -1,14 +1,20 @@
 //! Project chores, run as `cargo xtask <task>` (the alias is in .cargo/config.toml):
 //!
 //! - `docs [--check]`: regenerate docs/rules/*.md and docs/cli.md (`--check`: fail if stale)
-//! - `bench lint [--rounds N] [DIR]`: speed and memory of `asyncwatch lint` on a corpus
+//! - `bench lint [--rounds N] [--cargo-perf PATH] [--json] [DIR]`: speed and memory of
+//!   `asyncwatch lint` on a corpus, against read, syn parse and cargo-perf baselines
 //! - `bench runtime [--rounds N] [--seconds S]`: overhead of the runtime watchdog
+//! - `bench scale [--steps K] [DIR]`: how lint time and memory grow with the input
+//! - `sweep [DIR]`: lint every .rs file under DIR, fail on internal errors and crashes
 //! - `fuzz [--seconds N] [--target T]`: run the cargo-fuzz targets in fuzz/ (docs/reliability.md)
 
 mod bench_lint;
 mod bench_runtime;
+mod bench_scale;
 mod docs_gen;
 mod fuzz;
+mod measure;
+mod sweep;
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, ExitCode};
@@ -19,8 +25,15 @@ const USAGE: &str = "usage: cargo xtask <task>
 
 tasks:
   docs [--check]                          regenerate docs/rules/ and docs/cli.md; --check fails if stale
-  bench lint [--rounds N] [DIR]           time asyncwatch lint on DIR (default: fetch the crates.io corpus)
+  bench lint [--rounds N] [--cargo-perf PATH] [--json] [DIR]
+                                          time asyncwatch lint on DIR (default: fetch the crates.io corpus)
+                                          against read, syn parse and cargo-perf baselines
   bench runtime [--rounds N] [--seconds S]  overhead of the runtime watchdog
+  bench scale [--steps K] [--rounds N] [--json] [DIR]
+                                          lint time and peak RSS on growing shares of the crates under DIR
+                                          (default: the registry cache, $CARGO_HOME/registry/src)
+  sweep [--all-errors] [DIR]              lint every .rs file under DIR (default: the registry cache);
+                                          fails on internal errors and crashes
   fuzz [--seconds N] [--target T] [--sanitizer S]
                                           run each fuzz target (lint_source, lint_generated, config) for N s";
 
@@ -46,6 +59,10 @@ fn run(args: &[String]) -> anyhow::Result<ExitCode> {
         ("bench", [kind, rest @ ..]) if kind == "runtime" => {
             bench_runtime::run(rest).map(|()| ExitCode::SUCCESS)
         }
+        ("bench", [kind, rest @ ..]) if kind == "scale" => {
+            bench_scale::run(rest).map(|()| ExitCode::SUCCESS)
+        }
+        ("sweep", rest) => sweep::run(rest),
         ("fuzz", rest) => fuzz::run(rest).map(|()| ExitCode::SUCCESS),
         ("bench-worker", rest) => bench_lint::worker(rest).map(|()| ExitCode::SUCCESS),
         ("help" | "--help" | "-h", _) => {

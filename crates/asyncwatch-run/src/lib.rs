@@ -4,14 +4,20 @@
 //! the final report.
 
 mod collector;
+mod file;
 mod report;
+mod signals;
 mod wire;
 
 use std::path::PathBuf;
 use std::time::Duration;
 
 pub use collector::run;
-pub use report::{FrameReport, LocationReport, Report, StallReport, Summary, TaskReport};
+pub use report::{
+    Dropped, FrameReport, LocationReport, Report, StallReport, Summary, TaskReport,
+    MAX_STORED_STALLS,
+};
+pub use signals::{exit_by_signal, signal_name};
 
 /// Exit code of `asyncwatch run --fail-on-stall` when the command succeeded but stalled.
 pub const FAIL_ON_STALL_EXIT_CODE: u8 = 3;
@@ -36,8 +42,11 @@ pub struct RunOptions {
 
 #[derive(Debug)]
 pub struct RunOutcome {
-    /// What `asyncwatch run` should exit with.
+    /// What `asyncwatch run` should exit with, unless it was interrupted.
     pub exit_code: u8,
+    /// The SIGINT or SIGTERM that interrupted the run: `asyncwatch run` then ends by it
+    /// ([`exit_by_signal`]) once the report is out.
+    pub interrupted_by: Option<i32>,
     pub report: Report,
 }
 
@@ -50,16 +59,48 @@ pub enum RunError {
         path: PathBuf,
         source: std::io::Error,
     },
-    #[error("cannot start `{program}`: {source}")]
+    #[error("cannot run `{program}`: {}", spawn_failure(source))]
     Spawn {
         program: String,
         source: std::io::Error,
     },
-    #[error("cannot write the report to {path}: {source}")]
+    #[error("cannot set up the handling of SIGINT and SIGTERM: {0}")]
+    Signals(std::io::Error),
+    #[error("cannot write the report to {path}")]
     Report {
         path: PathBuf,
         source: std::io::Error,
     },
+}
+
+/// Exit code when the command was not found, as a shell's.
+pub const NOT_FOUND_EXIT_CODE: u8 = 127;
+/// Exit code when the command was found but could not be run, as a shell's.
+pub const NOT_EXECUTABLE_EXIT_CODE: u8 = 126;
+
+fn spawn_failure(source: &std::io::Error) -> String {
+    match source.kind() {
+        std::io::ErrorKind::NotFound => "command not found".to_owned(),
+        std::io::ErrorKind::PermissionDenied => "permission denied (not executable?)".to_owned(),
+        _ => source.to_string(),
+    }
+}
+
+impl RunError {
+    /// What `asyncwatch run` exits with after this error: a command that cannot be run gets a
+    /// shell's 127 (not found) or 126 (found, not runnable), so scripts tell it from
+    /// asyncwatch's own errors (2).
+    pub fn exit_code(&self) -> u8 {
+        match self {
+            RunError::Spawn { source, .. } => match source.kind() {
+                std::io::ErrorKind::NotFound => NOT_FOUND_EXIT_CODE,
+                std::io::ErrorKind::PermissionDenied => NOT_EXECUTABLE_EXIT_CODE,
+                _ if source.raw_os_error() == Some(libc::ENOEXEC) => NOT_EXECUTABLE_EXIT_CODE,
+                _ => 2,
+            },
+            _ => 2,
+        }
+    }
 }
 
 #[derive(Debug, thiserror::Error)]

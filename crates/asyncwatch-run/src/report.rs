@@ -47,20 +47,52 @@ pub struct Summary {
     pub precise_processes: u64,
     pub worker_mode_processes: u64,
     pub polls: u64,
+    /// Stalls in the report.
     pub stalls: u64,
+    /// Distinct stalls the processes say they sent, as of each one's last statistics: with
+    /// every process ended normally, `stalls + dropped.not_stored`.
+    pub stalls_emitted: u64,
     pub max_poll_ms: f64,
     pub untracked_threads: u64,
+    /// Processes whose events stopped before their last statistics, written at exit: killed,
+    /// crashed, or still symbolizing when their exit flush timed out. Stalls they had not
+    /// sent yet are missing, and uncounted.
+    pub unfinished_processes: u64,
 }
+
+/// Where events were lost; `dropped_events` is their sum.
+#[derive(Clone, Debug, Default, Serialize)]
+pub struct Dropped {
+    /// Lost inside the instrumented processes (a full ring or job queue, a broken socket).
+    pub in_processes: u64,
+    /// Stalls received after the report already held [`MAX_STORED_STALLS`].
+    pub not_stored: u64,
+    /// Lines that were not events: cut short, too long or not JSON.
+    pub malformed: u64,
+}
+
+/// Stalls kept in one report: a flood of stalls beyond this is counted, not stored, so the
+/// collector's memory stays bounded however long the command runs.
+pub const MAX_STORED_STALLS: usize = 1000;
+
+/// Stalls listed one per line in the closing summary; the JSON report has them all.
+const SUMMARY_LINES: usize = 50;
 
 #[derive(Clone, Debug, Serialize)]
 pub struct Report {
     pub version: u32,
     pub command: Vec<String>,
+    /// The command's exit code; 128+N when it was killed by signal N.
     pub exit_code: i32,
+    /// The signal that killed the command, if one did.
+    pub signal: Option<i32>,
+    /// The first SIGINT or SIGTERM that asyncwatch received while the command ran, if any.
+    pub interrupted_by: Option<i32>,
     pub threshold_ms: f64,
     pub stalls: Vec<StallReport>,
     pub summary: Summary,
     pub dropped_events: u64,
+    pub dropped: Dropped,
 }
 
 fn site_text(frame: &FrameReport) -> String {
@@ -143,7 +175,7 @@ impl Report {
                 summary.polls,
                 summary.max_poll_ms
             );
-            for stall in &self.stalls {
+            for stall in self.stalls.iter().take(SUMMARY_LINES) {
                 let site = stall
                     .blocking_site
                     .as_ref()
@@ -157,6 +189,13 @@ impl Report {
                     stall.pid
                 );
             }
+            if self.stalls.len() > SUMMARY_LINES {
+                let _ = writeln!(
+                    out,
+                    "  … and {} more in the JSON report",
+                    self.stalls.len() - SUMMARY_LINES
+                );
+            }
         }
         if summary.worker_mode_processes > 0 {
             let _ = writeln!(
@@ -165,11 +204,19 @@ impl Report {
                 summary.worker_mode_processes
             );
         }
-        if self.dropped_events > 0 {
+        if summary.unfinished_processes > 0 {
             let _ = writeln!(
                 out,
-                "asyncwatch: {} event(s) were dropped; the report is incomplete",
-                self.dropped_events
+                "asyncwatch: {} process(es) ended before reporting everything (killed, crashed, or still busy at exit); stalls they had not sent are missing",
+                summary.unfinished_processes
+            );
+        }
+        if self.dropped_events > 0 {
+            let dropped = &self.dropped;
+            let _ = writeln!(
+                out,
+                "asyncwatch: {} event(s) were dropped ({} in the processes, {} stalls beyond the {MAX_STORED_STALLS} stored, {} malformed); the report is incomplete",
+                self.dropped_events, dropped.in_processes, dropped.not_stored, dropped.malformed
             );
         }
         out

@@ -18,6 +18,12 @@ pub(crate) enum WireEvent {
         dropped_events: u64,
         #[serde(default)]
         untracked_threads: u64,
+        /// Distinct stalls sent so far (absent from older runtimes).
+        #[serde(default)]
+        stalls: u64,
+        /// The process's last event, written at exit (absent from older runtimes).
+        #[serde(default, rename = "final")]
+        last: bool,
     },
 }
 
@@ -25,6 +31,10 @@ pub(crate) enum WireEvent {
 pub(crate) struct WireStall {
     pub pid: u32,
     pub key: String,
+    /// The stall's number in its process, repeated by its updates (absent from older
+    /// runtimes).
+    #[serde(default)]
+    pub seq: Option<u64>,
     pub in_progress: bool,
     pub duration_ms: f64,
     pub kind: String,

@@ -113,6 +113,9 @@ pub(crate) fn is_user_frame(frame: &Frame) -> bool {
 
 pub(crate) struct Stall {
     pub key: String,
+    /// The stall's number among the distinct stalls this process reported, from 1; its
+    /// updates (the end of a poll reported while blocked) repeat it.
+    pub seq: u64,
     pub in_progress: bool,
     pub duration_ns: u64,
     pub kind: &'static str,
@@ -167,8 +170,9 @@ pub(crate) fn stall_json(stall: &Stall, pid: u32) -> String {
     let mut out = String::with_capacity(512);
     let _ = write!(
         out,
-        "{{\"event\":\"stall\",\"pid\":{pid},\"key\":\"{}\",\"in_progress\":{},\"duration_ms\":{},\"kind\":\"{}\",\"task\":",
+        "{{\"event\":\"stall\",\"pid\":{pid},\"key\":\"{}\",\"seq\":{},\"in_progress\":{},\"duration_ms\":{},\"kind\":\"{}\",\"task\":",
         stall.key,
+        stall.seq,
         stall.in_progress,
         millis(stall.duration_ns),
         stall.kind

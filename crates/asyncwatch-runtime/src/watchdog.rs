@@ -7,8 +7,8 @@
 use std::collections::HashMap;
 use std::io::Write;
 use std::panic::Location;
-use std::sync::atomic::Ordering::*;
-use std::sync::mpsc::{self, Receiver, RecvTimeoutError, Sender};
+use std::sync::atomic::{AtomicU64, Ordering::*};
+use std::sync::mpsc::{self, Receiver, RecvTimeoutError, Sender, SyncSender, TrySendError};
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
@@ -36,6 +36,19 @@ pub(crate) const PRECISE_MODE_HINT: &str = "asyncwatch: worker mode: stalls are 
 /// Worker mode reports a busy worker once two consecutive samples agree on the blocking site:
 /// a worker running many short polls back to back shows different sites.
 const WORKER_MODE_MAX_SAMPLES: u32 = 8;
+
+/// Jobs waiting for the reporter. Symbolizing a stack costs far more than capturing one, so
+/// under a flood of stalls the reporter falls behind: the queue is bounded so that the
+/// process's memory is too, and a job that finds it full is counted in `dropped_events`.
+const JOB_QUEUE: usize = 1024;
+
+/// Jobs the watchdog could not queue because the reporter was that far behind.
+static QUEUE_DROPPED: AtomicU64 = AtomicU64::new(0);
+
+/// A tracked poll whose end never reached the reporter (its slot's ring or the job queue was
+/// full) is forgotten once it is no longer running and this old, so that the reporter's
+/// memory stays bounded under a flood.
+const FORGET_AFTER: Duration = Duration::from_secs(10);
 
 type Key = (usize, u64, u64);
 
@@ -73,7 +86,7 @@ struct Scanner {
     /// start in ticks). Only the watchdog (under the scanner lock) reads or writes it.
     sequence_polls: Vec<(u64, u64, u64)>,
     samples: HashMap<Key, (u32, Instant)>,
-    jobs: Sender<Job>,
+    jobs: SyncSender<Job>,
     finished: bool,
 }
 
@@ -81,13 +94,14 @@ static SCANNER: Mutex<Option<Scanner>> = Mutex::new(None);
 
 pub(crate) fn start(threshold: Duration, output: &Output, mode: Mode) {
     let sink = open_sink(output);
-    let (jobs, job_receiver) = mpsc::channel();
+    let (jobs, job_receiver) = mpsc::sync_channel(JOB_QUEUE);
     let mut reporter = Reporter {
         mode,
         sink,
         stalls: HashMap::new(),
         worker_sites: HashMap::new(),
         undelivered: 0,
+        stalls_emitted: 0,
         pid: std::process::id(),
     };
     reporter.hello(threshold);
@@ -199,16 +213,31 @@ pub(crate) fn finish(timeout: Duration) {
         .collect();
     let (done, wait) = mpsc::channel();
     scanner.finished = true;
-    if scanner
-        .jobs
-        .send(Job::Final {
-            still_blocked,
-            done,
-        })
-        .is_ok()
-    {
-        drop(guard);
-        let _ = wait.recv_timeout(timeout);
+    let deadline = Instant::now() + timeout;
+    let mut job = Job::Final {
+        still_blocked,
+        done,
+    };
+    // The final job must not be dropped like the others, yet a full queue must not hold the
+    // process at exit for longer than `timeout` either.
+    loop {
+        match scanner.jobs.try_send(job) {
+            Ok(()) => break,
+            Err(TrySendError::Full(returned)) if Instant::now() < deadline => {
+                job = returned;
+                std::thread::sleep(Duration::from_millis(1));
+            }
+            Err(_) => return,
+        }
+    }
+    drop(guard);
+    let _ = wait.recv_timeout(deadline.saturating_duration_since(Instant::now()));
+}
+
+/// Queues a job for the reporter, counting it as dropped when the queue is full.
+fn queue(jobs: &SyncSender<Job>, job: Job) {
+    if let Err(TrySendError::Full(_)) = jobs.try_send(job) {
+        QUEUE_DROPPED.fetch_add(1, Relaxed);
     }
 }
 
@@ -277,10 +306,13 @@ impl Scanner {
             };
             while let Some(slow) = slot.pop_slow() {
                 self.samples.remove(&(index, generation, slow.stamp));
-                let _ = self.jobs.send(Job::Finished {
-                    facts: facts(slow.stamp, slow.task_id, slow.spawn_location),
-                    duration_ns: clock::ticks_to_nanos(slow.duration_ticks),
-                });
+                queue(
+                    &self.jobs,
+                    Job::Finished {
+                        facts: facts(slow.stamp, slow.task_id, slow.spawn_location),
+                        duration_ns: clock::ticks_to_nanos(slow.duration_ticks),
+                    },
+                );
             }
             if !slot.in_use.load(Acquire) {
                 continue;
@@ -324,11 +356,14 @@ impl Scanner {
                 // The poll ended while the signal was on its way: the stack is of other code.
                 continue;
             }
-            let _ = self.jobs.send(Job::Captured {
-                facts: facts(stamp, task_id, spawn_location),
-                ips,
-                blocked_ns,
-            });
+            queue(
+                &self.jobs,
+                Job::Captured {
+                    facts: facts(stamp, task_id, spawn_location),
+                    ips,
+                    blocked_ns,
+                },
+            );
         }
         // Polls whose end was never queued (ring full) would otherwise be kept forever.
         self.samples.retain(|&(index, _, stamp), (_, seen)| {
@@ -360,9 +395,13 @@ enum Tracked {
 struct Reporter {
     mode: Mode,
     sink: Sink,
-    stalls: HashMap<Key, Tracked>,
-    worker_sites: HashMap<Key, report::Frame>,
+    /// Polls seen blocked, until their end arrives; with when each was first seen.
+    stalls: HashMap<Key, (Tracked, Instant)>,
+    worker_sites: HashMap<Key, (report::Frame, Instant)>,
     undelivered: u64,
+    /// Distinct stalls emitted so far; each stall's `seq` is its number in this count, so a
+    /// collector can tell a new stall from an update of one it chose not to keep.
+    stalls_emitted: u64,
     pid: u32,
 }
 
@@ -414,12 +453,12 @@ impl Reporter {
                         }
                     }
                     for (key, blocked_ns) in still_blocked {
-                        if let Some(Tracked::Reported(mut stall)) = self.stalls.remove(&key) {
+                        if let Some((Tracked::Reported(mut stall), _)) = self.stalls.remove(&key) {
                             stall.duration_ns = blocked_ns;
                             self.emit(&stall);
                         }
                     }
-                    self.write_stats();
+                    self.write_stats(true);
                     self.flush_sink();
                     let _ = done.send(());
                     return;
@@ -428,7 +467,8 @@ impl Reporter {
                 Err(RecvTimeoutError::Disconnected) => return,
             }
             if last_stats.elapsed() >= Duration::from_millis(500) {
-                self.write_stats();
+                self.forget_lost_ends();
+                self.write_stats(false);
                 last_stats = Instant::now();
             }
             self.flush_sink();
@@ -441,7 +481,8 @@ impl Reporter {
         }
         let all_frames = report::symbolize(ips);
         if report::is_block_in_place(&all_frames) {
-            self.stalls.insert(facts.key, Tracked::Excluded);
+            self.stalls
+                .insert(facts.key, (Tracked::Excluded, Instant::now()));
             return;
         }
         let frames = report::interesting_frames(&all_frames).to_vec();
@@ -451,14 +492,15 @@ impl Reporter {
                 self.worker_sites.remove(&facts.key);
                 return;
             };
-            if self.worker_sites.get(&facts.key) != Some(&site) {
-                self.worker_sites.insert(facts.key, site);
+            if self.worker_sites.get(&facts.key).map(|(known, _)| known) != Some(&site) {
+                self.worker_sites.insert(facts.key, (site, Instant::now()));
                 return;
             }
             self.worker_sites.remove(&facts.key);
         }
         let stall = Stall {
             key: format!("{}:{}:{}", facts.key.0, facts.key.1, facts.key.2),
+            seq: self.next_seq(),
             in_progress: true,
             duration_ns: blocked_ns,
             kind: facts.kind,
@@ -469,12 +511,31 @@ impl Reporter {
             blocking_site,
         };
         self.emit(&stall);
-        self.stalls.insert(facts.key, Tracked::Reported(stall));
+        self.stalls
+            .insert(facts.key, (Tracked::Reported(stall), Instant::now()));
+    }
+
+    fn next_seq(&mut self) -> u64 {
+        self.stalls_emitted += 1;
+        self.stalls_emitted
+    }
+
+    /// Drops what is tracked for polls whose end will never come (see [`FORGET_AFTER`]).
+    fn forget_lost_ends(&mut self) {
+        let lost = |&(index, generation, stamp): &Key, since: &Instant| {
+            let slot = &SLOTS[index];
+            let running = slot.generation.load(Relaxed) == generation
+                && slot.poll_stamp.load(Relaxed) == stamp;
+            !running && since.elapsed() >= FORGET_AFTER
+        };
+        self.stalls.retain(|key, (_, since)| !lost(key, since));
+        self.worker_sites
+            .retain(|key, (_, since)| !lost(key, since));
     }
 
     fn finished(&mut self, facts: PollFacts, duration_ns: u64) {
         self.worker_sites.remove(&facts.key);
-        let stall = match self.stalls.remove(&facts.key) {
+        let stall = match self.stalls.remove(&facts.key).map(|(tracked, _)| tracked) {
             Some(Tracked::Excluded) => return,
             // A worker busy past the threshold may have run many short polls; worker mode
             // only reports busy periods that the samples confirmed as one blocked site.
@@ -486,6 +547,7 @@ impl Reporter {
             }
             None => Stall {
                 key: format!("{}:{}:{}", facts.key.0, facts.key.1, facts.key.2),
+                seq: self.next_seq(),
                 in_progress: false,
                 duration_ns,
                 kind: facts.kind,
@@ -521,7 +583,9 @@ impl Reporter {
         }
     }
 
-    fn write_stats(&mut self) {
+    /// `last`: nothing follows; a collector that never sees it knows the process ended
+    /// before it could report everything.
+    fn write_stats(&mut self, last: bool) {
         let polls: u64 = SLOTS.iter().map(|slot| slot.polls.load(Relaxed)).sum();
         let max_ticks = SLOTS
             .iter()
@@ -532,12 +596,14 @@ impl Reporter {
             .iter()
             .map(|slot| slot.dropped.load(Relaxed))
             .sum::<u64>()
+            + QUEUE_DROPPED.load(Relaxed)
             + self.undelivered;
         let untracked = slots::UNTRACKED_THREADS.load(Relaxed);
         let line = format!(
-            "{{\"event\":\"stats\",\"pid\":{},\"polls\":{polls},\"max_poll_ms\":{},\"dropped_events\":{dropped},\"untracked_threads\":{untracked}}}",
+            "{{\"event\":\"stats\",\"pid\":{},\"polls\":{polls},\"max_poll_ms\":{},\"dropped_events\":{dropped},\"untracked_threads\":{untracked},\"stalls\":{},\"final\":{last}}}",
             self.pid,
-            report::millis(clock::ticks_to_nanos(max_ticks))
+            report::millis(clock::ticks_to_nanos(max_ticks)),
+            self.stalls_emitted
         );
         match self.sink {
             Sink::Stderr if dropped > 0 => {
@@ -575,4 +641,61 @@ impl Reporter {
 fn location_from(address: usize) -> Option<&'static Location<'static>> {
     // SAFETY: non-zero addresses were stored from `&'static Location<'static>` references.
     (address != 0).then(|| unsafe { &*(address as *const Location<'static>) })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn finished_job(stamp: u64) -> Job {
+        Job::Finished {
+            facts: PollFacts {
+                key: (slots::MAX_SLOTS - 1, 0, stamp),
+                kind: "task",
+                task_id: 1,
+                spawn_location: 0,
+                thread: "test".to_owned(),
+            },
+            duration_ns: 1,
+        }
+    }
+
+    #[test]
+    fn a_job_that_finds_the_queue_full_is_counted_not_kept() {
+        let (jobs, queued) = mpsc::sync_channel(2);
+        let before = QUEUE_DROPPED.load(Relaxed);
+        for stamp in 1..=5 {
+            queue(&jobs, finished_job(stamp));
+        }
+        assert_eq!(queued.try_iter().count(), 2);
+        // Other tests never queue, so the counter moved by this test's three jobs alone.
+        assert_eq!(QUEUE_DROPPED.load(Relaxed) - before, 3);
+    }
+
+    #[test]
+    fn polls_whose_end_never_came_are_forgotten_once_old() {
+        let mut reporter = Reporter {
+            mode: Mode::Precise,
+            sink: Sink::Broken,
+            stalls: HashMap::new(),
+            worker_sites: HashMap::new(),
+            undelivered: 0,
+            stalls_emitted: 0,
+            pid: 1,
+        };
+        let old = Instant::now()
+            .checked_sub(FORGET_AFTER + Duration::from_secs(1))
+            .expect("the clock has run that long");
+        // The last slot is never used by these tests: its stamp is 0, so neither poll runs.
+        let slot = slots::MAX_SLOTS - 1;
+        reporter
+            .stalls
+            .insert((slot, 7, 1), (Tracked::Excluded, old));
+        reporter
+            .stalls
+            .insert((slot, 7, 2), (Tracked::Excluded, Instant::now()));
+        reporter.forget_lost_ends();
+        let kept: Vec<_> = reporter.stalls.keys().copied().collect();
+        assert_eq!(kept, vec![(slot, 7, 2)]);
+    }
 }

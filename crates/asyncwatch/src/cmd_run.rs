@@ -10,6 +10,13 @@ pub enum RunFormat {
 }
 
 #[derive(Debug, clap::Args)]
+#[command(
+    after_help = "Exit codes: the command's own; 128+N when it was killed by signal N; 3 with \
+--fail-on-stall when it exited 0 but stalled; 127 when it was not found, 126 when it could not be \
+executed; 2 on asyncwatch's own errors (including a report that could not be written). On SIGINT \
+or SIGTERM asyncwatch passes the signal on to the command, waits for it, writes the report, then \
+ends by the same signal (a shell shows 128+N). See docs/reliability.md."
+)]
 pub struct RunArgs {
     /// Polls running at least this long are stalls (e.g. 10ms, 250us, 1s).
     #[arg(long, default_value = "10ms", value_parser = parse_threshold)]
@@ -43,6 +50,17 @@ pub fn execute(args: RunArgs) -> anyhow::Result<ExitCode> {
         report: args.report,
         fail_on_stall: args.fail_on_stall,
     };
-    let outcome = asyncwatch_run::run(&options)?;
+    let outcome = match asyncwatch_run::run(&options) {
+        Ok(outcome) => outcome,
+        // The command never ran: a shell's code (127, 126) tells this from a failed run.
+        Err(error @ asyncwatch_run::RunError::Spawn { .. }) => {
+            eprintln!("error: {error}");
+            return Ok(ExitCode::from(error.exit_code()));
+        }
+        Err(error) => return Err(error.into()),
+    };
+    if let Some(signal) = outcome.interrupted_by {
+        asyncwatch_run::exit_by_signal(signal);
+    }
     Ok(ExitCode::from(outcome.exit_code))
 }

@@ -87,3 +87,34 @@ pub async fn handler() -> std::io::Result<Vec<u8>> {
 pub fn json(text: &str) -> serde_json::Value {
     serde_json::from_str(text).unwrap_or_else(|e| panic!("not JSON ({e}):\n{text}"))
 }
+
+pub fn repo_root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
+}
+
+/// Builds a package of `fixtures/apps` in release and precise mode (`--cfg tokio_unstable`)
+/// into `<target>/fixture-apps/precise`, where `run_fixtures.rs` builds too so that both share
+/// the dependencies, and returns its binary. Release: symbolizing a stack of a debug build
+/// takes about half a second of CPU per process, too much for a test that runs a dozen.
+pub fn precise_release_fixture_app(package: &str) -> PathBuf {
+    let target_dir = std::env::var_os("CARGO_TARGET_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| repo_root().join("target"))
+        .join("fixture-apps/precise");
+    let status = Command::new(env!("CARGO"))
+        .arg("build")
+        .arg("--manifest-path")
+        .arg(repo_root().join("fixtures/apps/Cargo.toml"))
+        .args(["--release", "-p", package])
+        .env("CARGO_TARGET_DIR", &target_dir)
+        .env_remove("CARGO_ENCODED_RUSTFLAGS")
+        .env_remove("CARGO_BUILD_RUSTFLAGS")
+        .env("RUSTFLAGS", "--cfg tokio_unstable")
+        .status()
+        .expect("cargo runs");
+    assert!(
+        status.success(),
+        "building fixtures/apps -p {package} failed"
+    );
+    target_dir.join("release").join(package)
+}
