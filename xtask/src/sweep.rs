@@ -100,6 +100,8 @@ enum Kind {
     Syntax,
     NotUtf8,
     Unreadable,
+    /// Binary, over `max-file-size`, or nested deeper than the parser's stack allows.
+    Refused,
     Internal,
     Other,
 }
@@ -114,6 +116,12 @@ impl Kind {
             Kind::NotUtf8
         } else if message.starts_with("cannot read file") {
             Kind::Unreadable
+        } else if message.starts_with("not Rust source")
+            || message.contains("larger than the")
+            || message.starts_with("brackets nest more than")
+            || message.starts_with("one expression chains more than")
+        {
+            Kind::Refused
         } else {
             Kind::Other
         }
@@ -124,6 +132,7 @@ impl Kind {
             Kind::Syntax => "syntax error (expected: parser test suites, templates)",
             Kind::NotUtf8 => "not UTF-8",
             Kind::Unreadable => "unreadable",
+            Kind::Refused => "refused (binary, too large or nested too deep)",
             Kind::Internal => "internal error (caught panic)",
             Kind::Other => "other",
         }
