@@ -6,7 +6,7 @@ use std::path::Path;
 
 /// The default of [`crate::Settings::max_file_size`]: 10 MiB, four times the largest file
 /// among 25,000 of published crates (2.6 MB). A generated 50 MB file took 15 s and 1.9 GB
-/// in a release build (71 s and 5.3 GB where the pre-scan cannot blank bodies).
+/// in a release build (71 s and 5.3 GB before the token pre-scan).
 pub const DEFAULT_MAX_FILE_SIZE: u64 = 10 << 20;
 
 /// How many leading bytes are searched for a NUL, as git does to tell binary files.
