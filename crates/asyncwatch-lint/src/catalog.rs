@@ -164,15 +164,22 @@ impl Catalog {
 
     /// What code must spell for a catalog entry to match, for the pre-scan: the path of a
     /// function or receiver type, or the name of a method matched by name.
-    /// Only rules that make sync functions blocking count (see `record_direct_blocking`): in
-    /// async code the pre-scan keeps everything anyway.
+    /// For sync code (`in_async` false) only the rules that make sync functions blocking
+    /// count (see `record_direct_blocking`); async code can also hold what pedantic rules
+    /// report, and `guard-across-await` needs the lock types whose guards it follows.
     pub(crate) fn seeds<'a>(
         &'a self,
         settings: &'a crate::Settings,
+        in_async: bool,
     ) -> impl Iterator<Item = crate::prescan::Seed> + 'a {
         use crate::prescan::Seed;
+        let guards =
+            in_async && settings.is_enabled(&crate::rules::guard_across_await::GUARD_ACROSS_AWAIT);
         crate::rules::families()
-            .filter(|(rule, _)| rule.enabled_by_default && settings.is_enabled(rule))
+            .filter(move |(rule, _)| {
+                settings.is_enabled(rule) && (rule.enabled_by_default || in_async)
+                    || guards && rule.name == crate::rules::std_mutex_lock::STD_MUTEX_LOCK.name
+            })
             .map(|(_, blocking)| match blocking.target {
                 Target::Fn(path) => Seed::Path(path),
                 Target::AnyMethod(ty) | Target::ConnectionArgument(ty) | Target::Method(ty, _) => {

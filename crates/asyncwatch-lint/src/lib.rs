@@ -294,7 +294,7 @@ fn check_source_here(
             &[&scan],
             &[0],
             &["@source".to_owned()],
-            &prescan::Seeds::new(settings),
+            &prescan::SeedSets::new(settings),
         );
         elided = prescan::elide(source, &plan[0]);
         elided.as_str()
@@ -511,7 +511,7 @@ fn read_sources(
         &scans,
         &crates,
         &crate_names,
-        &prescan::Seeds::new(settings),
+        &prescan::SeedSets::new(settings),
     )
     .into_iter();
     let offload_names = prescan::name_set(checker::offload_names());
@@ -604,9 +604,10 @@ pub fn lint_files(files: &[PathBuf], settings: &Settings) -> Report {
         known_crates,
         program,
     };
+    // Each file's text is dropped as soon as its analysis ends, not with the whole run's.
     let check = |((path, unit), source): (
         &(PathBuf, crate_model::Unit),
-        &Result<Source, String>,
+        Result<Source, String>,
     )|
      -> Result<(checker::FileFindings, crate_model::Unit), (FileError, bool)> {
         let name = path.display().to_string();
@@ -620,26 +621,21 @@ pub fn lint_files(files: &[PathBuf], settings: &Settings) -> Report {
             )
         };
         let source = source.as_ref().map_err(fail)?;
-        analyze(
-            &name,
-            &source.with_blanks(&source.elided),
-            settings,
-            unit,
-            Some(&run),
-        )
-        .map(|findings| (findings, unit.clone()))
-        .map_err(|error| (error, unit.report))
+        let text = source.with_blanks(&source.elided);
+        analyze(&name, &text, settings, unit, Some(&run))
+            .map(|findings| (findings, unit.clone()))
+            .map_err(|error| (error, unit.report))
     };
     let outcomes: Vec<_> = match &pool {
         Some(pool) => pool.install(|| {
             model
                 .files
                 .par_iter()
-                .zip(sources.par_iter())
+                .zip(sources.into_par_iter())
                 .map(check)
                 .collect()
         }),
-        None => model.files.iter().zip(sources.iter()).map(check).collect(),
+        None => model.files.iter().zip(sources).map(check).collect(),
     };
     let mut analyzed = Vec::new();
     for outcome in outcomes {

@@ -75,8 +75,29 @@ struct Token {
 }
 
 /// Splits `src` into tokens; `None` when it cannot be lexed (an unterminated string or
-/// comment), in which case nothing is elided and syn reports the error.
-fn tokenize(src: &[u8]) -> Option<Vec<Token>> {
+/// comment), in which case nothing is elided and syn reports the error. The byte ranges of
+/// doc comments go to `docs`.
+fn tokenize(src: &[u8], docs: &mut Vec<Range<usize>>) -> Option<Vec<Token>> {
+    // Doc comments with whether they are inner (`//!`) and the index of the token after them.
+    let mut found: Vec<(Range<usize>, bool, usize)> = Vec::new();
+    let tokens = tokenize_into(src, &mut found)?;
+    // Only doc comments that document something: syn rejects one before a closing
+    // delimiter or the end of the file, and an inner one after other tokens, as rustc
+    // does; blanking those would hide a syntax error.
+    docs.extend(found.into_iter().filter_map(|(range, inner, next)| {
+        let documents = if inner {
+            next == 0 || tokens[next - 1].kind == Kind::Punct(b'{')
+        } else {
+            tokens
+                .get(next)
+                .is_some_and(|t| !matches!(t.kind, Kind::Punct(b')' | b']' | b'}')))
+        };
+        documents.then_some(range)
+    }));
+    Some(tokens)
+}
+
+fn tokenize_into(src: &[u8], docs: &mut Vec<(Range<usize>, bool, usize)>) -> Option<Vec<Token>> {
     let mut tokens = Vec::with_capacity(src.len() / 5);
     let mut i = 0usize;
     let n = src.len();
@@ -93,6 +114,12 @@ fn tokenize(src: &[u8]) -> Option<Vec<Token>> {
         if b == b'/' && i + 1 < n && src[i + 1] == b'/' {
             while i < n && src[i] != b'\n' {
                 i += 1;
+            }
+            // `///` and `//!`, not `////`.
+            let line = &src[start..i];
+            if line.starts_with(b"//!") || (line.starts_with(b"///") && !line.starts_with(b"////"))
+            {
+                docs.push((start..i, line.starts_with(b"//!"), tokens.len()));
             }
             continue;
         }
@@ -114,6 +141,15 @@ fn tokenize(src: &[u8]) -> Option<Vec<Token>> {
             }
             if depth != 0 {
                 return None;
+            }
+            // `/** .. */` and `/*! .. */`, not `/***`, nor the empty `/**/`.
+            let comment = &src[start..i];
+            if comment.starts_with(b"/*!")
+                || (comment.starts_with(b"/**")
+                    && !comment.starts_with(b"/***")
+                    && comment.len() > 4)
+            {
+                docs.push((start..i, comment.starts_with(b"/*!"), tokens.len()));
             }
             continue;
         }
@@ -325,8 +361,8 @@ fn skip_suffix(src: &[u8], mut from: usize) -> usize {
 /// A function found by the pre-scan.
 #[derive(Debug)]
 pub(crate) struct ScannedFn {
-    /// The name that a relevant function adds to the seeds.
-    propagates: u64,
+    /// The name that a relevant function adds to the seeds, if any.
+    propagates: Option<u64>,
     /// An `async fn` or a function the executor polls: calling it blocks nothing.
     is_async_fn: bool,
     /// May hold an async context: kept whatever it mentions.
@@ -360,6 +396,9 @@ pub(crate) struct FileScan {
     use_idents: Vec<u64>,
     /// A glob import that may bring names another file imported.
     foreign_glob: bool,
+    /// Doc comments: syn makes each a `#[doc = ".."]` attribute (a string literal escaped
+    /// and unescaped again), which no rule reads; a fifth of a typical crate's bytes.
+    docs: Vec<Range<usize>>,
 }
 
 /// Words after `const` that make it a function qualifier, not a constant.
@@ -485,13 +524,13 @@ impl<'a> Scanner<'a> {
                         .is_some_and(|t| t.kind == Kind::Ident)
                         && self.at_item_position(i) =>
                 {
-                    i = self.type_item(i, range.end, true);
+                    i = self.type_item(i, range.end, true, false);
                 }
                 b"static" | b"const" | b"type"
                     if (self.at_item_position(i) || self.ident_is(i.wrapping_sub(1), b"ref"))
                         && !QUALIFIERS.iter().any(|q| self.ident_is(i + 1, q)) =>
                 {
-                    i = self.type_item(i, range.end, false);
+                    i = self.type_item(i, range.end, false, header.is_some());
                 }
                 // `use a::b as c;`, `extern crate a as b;`: casts and `<T as Trait>` rename
                 // nothing.
@@ -506,7 +545,11 @@ impl<'a> Scanner<'a> {
                             if let (Some(before), Some(after)) =
                                 (self.tokens.get(k - 1), self.tokens.get(k + 1))
                             {
-                                if before.kind == Kind::Ident && after.kind == Kind::Ident {
+                                // `use io::Write as _` names nothing.
+                                if before.kind == Kind::Ident
+                                    && after.kind == Kind::Ident
+                                    && &self.src[after.start as usize..after.end as usize] != b"_"
+                                {
                                     self.scan.renames.push((before.hash, after.hash));
                                 }
                             }
@@ -594,7 +637,6 @@ impl<'a> Scanner<'a> {
                 _ => break,
             }
         }
-        let has_self = (fn_index + 2..end).any(|k| self.ident_is(k, b"self"));
         let extra: Vec<u64> = header.map(|h| h.mentions.clone()).unwrap_or_default();
         let mentions = self.mentions(fn_index..close + 1, &extra);
         let markers = async_markers();
@@ -609,9 +651,18 @@ impl<'a> Scanner<'a> {
             (POLLED_TRAITS.contains(&t) && name.starts_with(b"poll"))
                 || (t == b"Service" && name == b"call")
         }) || self.takes_task_context(fn_index + 2, end);
-        let propagates = match header.and_then(|h| h.self_type) {
-            Some(owner) if !has_self => owner,
-            _ => name_token.hash,
+        // A method is reached as `x.f(..)` (callers spell its name); an associated function
+        // as `Type::f(..)` (callers spell its type). Calls on the standard library's types
+        // and on type parameters are never followed (`is_standard_library`, and a bare
+        // type parameter names no crate of the run): what such impls hold seeds nothing.
+        let has_self = (fn_index + 2..end).any(|k| self.ident_is(k, b"self"));
+        let propagates = match header {
+            Some(header) if header.self_type.is_some() && !header.followed => None,
+            Some(Header {
+                self_type: Some(owner),
+                ..
+            }) if !has_self => Some(*owner),
+            _ => Some(name_token.hash),
         };
         self.scan.functions.push(ScannedFn {
             propagates,
@@ -646,13 +697,55 @@ impl<'a> Scanner<'a> {
         } else {
             self.impl_trait_name(start + 1, end)
         };
+        let followed = self_type.is_some_and(|ty| {
+            !unfollowed_types().contains(&ty) && !self.impl_generics(start + 1, end).contains(&ty)
+        });
         let header = Header {
             mentions: self.mentions(start..end, &[]),
             self_type,
+            followed,
             trait_name,
         };
         self.scan(end + 1..close, Some(&header));
         close + 1
+    }
+
+    /// The type parameters of `impl<'a, T: X, const N: usize>` starting at token `from`.
+    fn impl_generics(&self, from: usize, end: usize) -> Vec<u64> {
+        let mut params = Vec::new();
+        if !self.punct_is(from, b'<') {
+            return params;
+        }
+        let mut depth = 0i32;
+        let mut expect_param = false;
+        for i in from..end {
+            let token = self.tokens[i];
+            match token.kind {
+                Kind::Punct(b'<') => {
+                    depth += 1;
+                    expect_param = depth == 1;
+                }
+                Kind::Punct(b'>') => {
+                    let arrow = matches!(self.tokens[i - 1].kind, Kind::Punct(b'-' | b'='))
+                        && self.tokens[i - 1].end == token.start;
+                    if !arrow {
+                        depth -= 1;
+                        if depth == 0 {
+                            break;
+                        }
+                    }
+                }
+                Kind::Punct(b',') if depth == 1 => expect_param = true,
+                Kind::Ident if expect_param => {
+                    if !self.ident_is(i, b"const") {
+                        params.push(token.hash);
+                        expect_param = false;
+                    }
+                }
+                _ => expect_param = false,
+            }
+        }
+        params
     }
 
     /// The last path segment of the trait in `impl<T> a::Trait<T> for Type`.
@@ -776,8 +869,10 @@ impl<'a> Scanner<'a> {
         last
     }
 
-    /// struct/enum/union (with `braced` fields), static, const or type alias.
-    fn type_item(&mut self, start: usize, limit: usize, braced: bool) -> usize {
+    /// struct/enum/union (with `braced` fields), static, const or type alias. An
+    /// `associated` type or const (in an impl or trait) is never a declaration the checker
+    /// reads, so it names nothing.
+    fn type_item(&mut self, start: usize, limit: usize, braced: bool, associated: bool) -> usize {
         let mut names = Vec::new();
         let mut i = start + 1;
         // `static mut X`, `static ref X` (lazy_static!)
@@ -833,6 +928,9 @@ impl<'a> Scanner<'a> {
             }
             k.min(limit.saturating_sub(1))
         };
+        if associated {
+            names.clear();
+        }
         let mentions = self.mentions(start..end + 1, &[]);
         self.scan.types.push(ScannedType { names, mentions });
         // A const or static initializer may hold items (a block with a function in it).
@@ -871,6 +969,9 @@ impl<'a> Scanner<'a> {
 struct Header {
     mentions: Vec<u64>,
     self_type: Option<u64>,
+    /// Whether the checker ever follows calls into the self type: not into the standard
+    /// library's types, nor into a type parameter (`impl<T: Read> Ext for T`).
+    followed: bool,
     /// The trait of `impl Trait for Type`.
     trait_name: Option<Token>,
 }
@@ -894,6 +995,21 @@ fn async_markers() -> &'static NameSet {
             .iter()
             .map(|w| name_hash(w.as_bytes()))
             .collect()
+    })
+}
+
+/// Standard library types the checker never follows calls into (`is_standard_library`):
+/// primitives and the prelude's containers, by the names impls spell them with.
+fn unfollowed_types() -> &'static NameSet {
+    static TYPES: std::sync::OnceLock<NameSet> = std::sync::OnceLock::new();
+    TYPES.get_or_init(|| {
+        [
+            "bool", "char", "str", "u8", "u16", "u32", "u64", "u128", "usize", "i8", "i16", "i32",
+            "i64", "i128", "isize", "f32", "f64", "String", "Vec", "Option", "Box",
+        ]
+        .iter()
+        .map(|w| name_hash(w.as_bytes()))
+        .collect()
     })
 }
 
@@ -925,7 +1041,8 @@ fn match_delimiters(tokens: &[Token]) -> Option<Vec<u32>> {
 /// Scans one file's text.
 pub(crate) fn scan(src: &str) -> FileScan {
     let bytes = src.as_bytes();
-    let Some(tokens) = tokenize(bytes) else {
+    let mut docs = Vec::new();
+    let Some(tokens) = tokenize(bytes, &mut docs) else {
         return FileScan {
             opaque: true,
             ..FileScan::default()
@@ -942,7 +1059,10 @@ pub(crate) fn scan(src: &str) -> FileScan {
         src: bytes,
         tokens,
         closing,
-        scan: FileScan::default(),
+        scan: FileScan {
+            docs,
+            ..FileScan::default()
+        },
     };
     scanner.scan(0..count, None);
     scanner.scan.idents = scanner.mentions(0..count, &[]);
@@ -954,11 +1074,15 @@ pub(crate) fn scan(src: &str) -> FileScan {
 /// Decides, over every file of a run, which function bodies to elide: for each file (in the
 /// order given), the byte ranges to blank. `crates[f]` is the crate of file `f`, and
 /// `crate_names` the identifiers code uses for each crate (`tokio_util`).
+///
+/// A sync body is kept when it may block (it spells a sync seed); a body that may hold an
+/// async context when it may hold a finding (it spells an async seed). Every other body,
+/// and every doc comment, is blanked.
 pub(crate) fn plan(
     scans: &[&FileScan],
     crates: &[usize],
     crate_names: &[String],
-    seeds: &Seeds,
+    seeds: &SeedSets,
 ) -> Vec<Vec<Range<usize>>> {
     let crate_count = crate_names.len();
     // Which crates' names a crate's files can reach: its own, and those of the crates it
@@ -994,6 +1118,38 @@ pub(crate) fn plan(
         .iter()
         .map(|row| (0..crate_count).filter(|x| row[*x]).collect())
         .collect();
+    let sync = relevance(scans, crates, &visible, &seeds.sync);
+    let in_async = relevance(scans, crates, &visible, &seeds.in_async);
+    scans
+        .iter()
+        .enumerate()
+        .map(|(f, scan)| {
+            outermost(
+                scan,
+                scan.functions
+                    .iter()
+                    .enumerate()
+                    .filter(|(k, function)| {
+                        let kept = sync[f][*k] || (function.async_marker && in_async[f][*k]);
+                        !kept
+                    })
+                    .map(|(_, function)| function.body.clone())
+                    .chain(scan.docs.iter().cloned()),
+            )
+        })
+        .collect()
+}
+
+/// For every function of every file, whether it spells one of `seeds` or a name the fixed
+/// point derives from them (see the module documentation). `visible[c]`: the crates whose
+/// names crate `c` can reach.
+fn relevance(
+    scans: &[&FileScan],
+    crates: &[usize],
+    visible: &[Vec<usize>],
+    seeds: &Seeds,
+) -> Vec<Vec<bool>> {
+    let crate_count = visible.len();
     let in_run = |name: u64| {
         scans
             .iter()
@@ -1040,7 +1196,7 @@ pub(crate) fn plan(
                         relevant[f][k] = true;
                         // Calling an async fn only makes a future: its name blocks nothing.
                         if !function.is_async_fn {
-                            found.push(function.propagates);
+                            found.extend(function.propagates);
                         }
                     }
                 }
@@ -1064,20 +1220,7 @@ pub(crate) fn plan(
             break;
         }
     }
-    scans
-        .iter()
-        .enumerate()
-        .map(|(f, scan)| {
-            outermost(
-                scan,
-                scan.functions
-                    .iter()
-                    .enumerate()
-                    .filter(|(k, function)| !relevant[f][*k] && !function.async_marker)
-                    .map(|(_, function)| function.body.clone()),
-            )
-        })
-        .collect()
+    relevant
 }
 
 /// The bodies to blank for the first pass, which reads only declarations (fields, statics,
@@ -1089,7 +1232,8 @@ pub(crate) fn skeleton(scan: &FileScan, offload_names: &NameSet) -> Vec<Range<us
         scan.functions
             .iter()
             .filter(|function| !function.mentions.iter().any(|m| offload_names.contains(m)))
-            .map(|function| function.body.clone()),
+            .map(|function| function.body.clone())
+            .chain(scan.docs.iter().cloned()),
     )
 }
 
@@ -1143,6 +1287,22 @@ pub(crate) enum Seed {
     Type(&'static str),
 }
 
+/// The seeds of a run: for sync bodies, and for async contexts, which can also hold what
+/// only async code reports (pedantic rules, lock guards held across `.await`).
+pub(crate) struct SeedSets {
+    sync: Seeds,
+    in_async: Seeds,
+}
+
+impl SeedSets {
+    pub(crate) fn new(settings: &crate::Settings) -> SeedSets {
+        SeedSets {
+            sync: Seeds::new(settings, false),
+            in_async: Seeds::new(settings, true),
+        }
+    }
+}
+
 /// The seeds a run starts from. A path's name counts only where its modules (`fs` for
 /// `std::fs::read`, `tokio` and `runtime` for `tokio::runtime::Builder`) are spelled too: a
 /// path is reached through `use` trees and qualified paths, which spell every segment, so a
@@ -1158,13 +1318,14 @@ pub(crate) struct Seeds {
 
 impl Seeds {
     /// Names the catalog, the type facts, the offload entry points and the configuration
-    /// know.
-    pub(crate) fn new(settings: &crate::Settings) -> Seeds {
+    /// know: what a sync body must spell to block (`in_async` false) or an async context to
+    /// hold a finding (`in_async` true).
+    fn new(settings: &crate::Settings, in_async: bool) -> Seeds {
         let mut seeds = Seeds::default();
         let mut types: HashSet<String> = HashSet::new();
         let mut paths: Vec<String> = Vec::new();
         let sources = crate::catalog::Catalog::get()
-            .seeds(settings)
+            .seeds(settings, in_async)
             .chain(crate::checker::seeds());
         for seed in sources {
             match seed {
@@ -1275,6 +1436,13 @@ mod tests {
             always: seeds.iter().map(|s| name_hash(s.as_bytes())).collect(),
             conditional: Vec::new(),
         };
+        let seeds = SeedSets {
+            in_async: Seeds {
+                always: seeds.always.clone(),
+                conditional: Vec::new(),
+            },
+            sync: seeds,
+        };
         let plan = plan(&[&scan], &[0], &["example".to_owned()], &seeds);
         elide(src, &plan[0])
     }
@@ -1288,16 +1456,38 @@ mod tests {
     }
 
     #[test]
-    fn keeps_async_contexts_and_callers_of_blocking_helpers() {
-        let src = "async fn a() { x() }\nfn poll_thing(cx: &mut Context) { y() }\n\
+    fn keeps_async_contexts_that_may_block_and_callers_of_blocking_helpers() {
+        let src = "async fn a() { x(); caller2() }\nfn poll_thing(cx: &mut Context) { sleep(y) }\n\
                    fn helper() { sleep(d) }\nfn caller() { helper() }\n\
                    fn caller2() { caller() }\nfn unrelated() { other() }\n\
-                   fn spawner() { tokio::spawn(async move { z() }); }\n";
+                   fn spawner() { tokio::spawn(async move { z(); helper() }); }\n\
+                   async fn quiet() { w().await }\nfn poll_quiet(cx: &mut Context) { v() }\n\
+                   fn spawns_quietly() { tokio::spawn(async move { u() }); }\n";
         let out = elided(src, &["sleep"]);
-        for kept in ["x()", "y()", "sleep(d)", "helper()", "caller()", "z()"] {
+        for kept in ["x()", "sleep(y)", "sleep(d)", "helper()", "caller()", "z()"] {
             assert!(out.contains(kept), "{kept} elided:\n{out}");
         }
-        assert!(!out.contains("other()"), "{out}");
+        // An async context that spells nothing that blocks cannot hold a finding.
+        for gone in ["other()", "w().await", "v()", "u()"] {
+            assert!(!out.contains(gone), "{gone} kept:\n{out}");
+        }
+    }
+
+    #[test]
+    fn impls_on_type_parameters_and_std_types_seed_nothing() {
+        let src = "struct Db;\nimpl Db { fn query(&self) { sleep(d) } }\n\
+                   fn typed(db: &Db) { db.query() }\n\
+                   impl<T: Read> Ext for T { fn slurp(&mut self) { sleep(d) } }\n\
+                   fn slurps(r: R) { r.slurp() }\n\
+                   impl Ext for String { fn grow(&mut self) { sleep(d) } fn make() { sleep(d) } }\n\
+                   fn grows(s: S) { s.grow() }\nfn makes() { String::make() }\n";
+        let out = elided(src, &["sleep"]);
+        assert!(out.contains("db.query()"), "{out}");
+        // Neither a type parameter nor a standard library type is ever a followed
+        // receiver: their methods' names are no seeds.
+        for gone in ["r.slurp()", "s.grow()", "String::make()"] {
+            assert!(!out.contains(gone), "{gone} kept:\n{out}");
+        }
     }
 
     #[test]
@@ -1349,6 +1539,34 @@ mod tests {
         assert!(out.contains("fn b() { sleep(d) }"), "{out}");
         assert!(!out.contains("let s"), "{out}");
         assert!(syn::parse_file(&out).is_ok(), "{out}");
+    }
+
+    #[test]
+    fn doc_comments_are_blanked_and_other_comments_kept() {
+        let src = "//! crate docs\n/// outer } {\n/** block */\n/*! inner */\n\
+                   //// rule\n/***/\n/**/\n// plain\nasync fn a() {\n    /// inside\n    x();\n}\n";
+        let out = elided(src, &["x"]);
+        assert_eq!(out.len(), src.len());
+        for gone in ["crate docs", "outer", "block", "inner", "inside"] {
+            assert!(!out.contains(gone), "{gone} kept:\n{out}");
+        }
+        for kept in ["//// rule", "/***/", "/**/", "// plain", "x();"] {
+            assert!(out.contains(kept), "{kept} blanked:\n{out}");
+        }
+        assert_eq!(out.lines().count(), src.lines().count());
+        assert!(syn::parse_file(&out).is_ok(), "{out}");
+    }
+
+    #[test]
+    fn doc_comments_that_document_nothing_are_kept_for_syn_to_reject() {
+        for src in [
+            "/// a template with nothing after it\n",
+            "struct S { a: u8, /// trailing\n }\n",
+            "fn f() {}\n//! inner docs after an item\n",
+        ] {
+            assert_eq!(elided(src, &[]), src);
+            assert!(syn::parse_file(src).is_err(), "{src}");
+        }
     }
 
     #[test]
