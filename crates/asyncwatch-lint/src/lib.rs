@@ -294,7 +294,7 @@ fn check_source_here(
             &[&scan],
             &[0],
             &["@source".to_owned()],
-            &prescan::SeedSets::new(settings),
+            &prescan::SeedSets::cached(settings),
         );
         elided = prescan::elide(source, &plan[0]);
         elided.as_str()
