@@ -31,6 +31,10 @@ pub(crate) struct Unit {
 pub(crate) struct Model {
     /// Every file to analyze, linted files first, with its place in the program.
     pub files: Vec<(PathBuf, Unit)>,
+    /// The text of `files[i]` as read while following `mod` declarations (see
+    /// [`crate::source_file::read`]), so no file is read twice; `None` for a file no crate
+    /// reaches, which is read later.
+    pub texts: Vec<Option<Result<String, String>>>,
 }
 
 #[derive(Debug, Clone)]
@@ -40,8 +44,9 @@ pub(crate) struct Target {
 }
 
 /// Builds the model for the files of a run. `extra_roots` are more crates to read as
-/// context (dependency sources for `--deps`).
-pub(crate) fn build(files: &[PathBuf], extra_roots: &[Target]) -> Model {
+/// context (dependency sources for `--deps`). Files larger than `max_file_size` bytes are
+/// not read (nor followed into their `mod` declarations).
+pub(crate) fn build(files: &[PathBuf], extra_roots: &[Target], max_file_size: u64) -> Model {
     let mut packages = package_manifests(files);
     // Path dependencies, transitively, so calls into workspace members resolve.
     let mut index = 0;
@@ -60,20 +65,35 @@ pub(crate) fn build(files: &[PathBuf], extra_roots: &[Target]) -> Model {
         .flat_map(|manifest| targets(manifest))
         .chain(extra_roots.iter().cloned())
         .collect();
+    let roots: Vec<&Path> = targets.iter().map(|t| t.root.as_path()).collect();
+    let mut loaded = prefetch(&roots, max_file_size);
     for target in &targets {
         walk_modules(
             &target.root,
             vec!["crate".to_owned()],
             &target.crate_name,
             &mut assigned,
+            &loaded,
             0,
         );
     }
 
-    let reported: HashSet<PathBuf> = files.iter().map(|f| canonical(f)).collect();
+    let reported_paths: Vec<PathBuf> = {
+        use rayon::prelude::*;
+        files.par_iter().map(|f| canonical(f)).collect()
+    };
+    let reported: HashSet<&PathBuf> = reported_paths.iter().collect();
     let mut model = Model::default();
-    for file in files {
-        let unit = match assigned.get(&canonical(file)) {
+    // A file named twice (through a symlink) is read again for its second name.
+    let mut take_text = |path: &Path| loaded.texts.remove(path);
+    for (file, canonical_path) in files.iter().zip(&reported_paths) {
+        let text = if assigned.contains_key(canonical_path) {
+            take_text(canonical_path)
+        } else {
+            None
+        };
+        model.texts.push(text);
+        let unit = match assigned.get(canonical_path) {
             Some((crate_name, module)) => Unit {
                 crate_name: crate_name.clone(),
                 module: module.clone(),
@@ -102,8 +122,89 @@ pub(crate) fn build(files: &[PathBuf], extra_roots: &[Target]) -> Model {
         })
         .collect();
     context.sort_by(|a, b| a.0.cmp(&b.0));
+    for (path, _) in &context {
+        model.texts.push(take_text(path));
+    }
     model.files.extend(context);
     model
+}
+
+/// A file reached from a crate root.
+struct Loaded {
+    /// Whether it could be read as source text.
+    readable: bool,
+    decls: Vec<ModDecl>,
+}
+
+/// Every file reachable from `roots` through `mod` declarations, read and scanned in
+/// parallel, level by level, so that [`walk_modules`] (which decides, in order, which
+/// crate and module each file belongs to) only looks things up.
+#[derive(Default)]
+struct Prefetched {
+    /// By canonical path.
+    files: HashMap<PathBuf, Loaded>,
+    /// What reading each file gave, by canonical path, until the model takes it.
+    texts: HashMap<PathBuf, Result<String, String>>,
+    /// Canonical paths of the paths met, as given.
+    canonical: HashMap<PathBuf, PathBuf>,
+}
+
+fn prefetch(roots: &[&Path], max_file_size: u64) -> Prefetched {
+    use rayon::prelude::*;
+    let mut out = Prefetched::default();
+    let mut frontier: Vec<(PathBuf, usize)> =
+        roots.iter().map(|root| (root.to_path_buf(), 0)).collect();
+    let mut queued: HashSet<(PathBuf, bool)> = HashSet::new();
+    while !frontier.is_empty() {
+        let visited: Vec<_> = frontier
+            .par_iter()
+            .map(|(path, depth)| {
+                let canonical_path = canonical(path);
+                let loaded = (!out.files.contains_key(&canonical_path)).then(|| {
+                    let text = crate::source_file::read(&canonical_path, max_file_size);
+                    let decls = text.as_deref().map(scan_mod_decls).unwrap_or_default();
+                    (text, decls)
+                });
+                let decls = loaded
+                    .as_ref()
+                    .map(|(_, decls)| decls)
+                    .or_else(|| out.files.get(&canonical_path).map(|l| &l.decls));
+                // Every level is expanded (the queue never takes a file twice): the walk
+                // decides how deep to go.
+                let children: Vec<PathBuf> = decls
+                    .into_iter()
+                    .flatten()
+                    .map(|decl| child_path(&canonical_path, *depth, decl))
+                    .filter(|child| child.is_file())
+                    .collect();
+                (path.clone(), canonical_path, loaded, children, *depth)
+            })
+            .collect();
+        let mut next = Vec::new();
+        for (path, canonical_path, loaded, children, depth) in visited {
+            out.canonical.insert(path, canonical_path.clone());
+            if let Some((text, decls)) = loaded {
+                if !out.files.contains_key(&canonical_path) {
+                    out.files.insert(
+                        canonical_path.clone(),
+                        Loaded {
+                            readable: text.is_ok(),
+                            decls,
+                        },
+                    );
+                    out.texts.insert(canonical_path, text);
+                }
+            }
+            for child in children {
+                // A file's children depend on whether it is a crate root.
+                if queued.insert((child.clone(), false)) {
+                    next.push((child, depth + 1));
+                }
+            }
+        }
+        frontier = next;
+    }
+    out
 }
 
 /// The manifests of the packages the files belong to.
@@ -278,52 +379,71 @@ fn walk_modules(
     module: Vec<String>,
     crate_name: &str,
     assigned: &mut HashMap<PathBuf, (String, Vec<String>)>,
+    loaded: &Prefetched,
     depth: usize,
 ) {
-    let file = canonical(file);
-    if depth > 64 || assigned.contains_key(&file) {
+    let Some(file) = loaded.canonical.get(file) else {
+        return;
+    };
+    if depth > 64 || assigned.contains_key(file) {
         return;
     }
-    let Ok(text) = std::fs::read_to_string(&file) else {
+    let Some(Loaded {
+        readable: true,
+        decls,
+    }) = loaded.files.get(file)
+    else {
         return;
     };
     assigned.insert(file.clone(), (crate_name.to_owned(), module.clone()));
-    let dir = file.parent().unwrap_or(Path::new(".")).to_path_buf();
+    for decl in decls {
+        let mut child_module = module.clone();
+        child_module.extend(decl.inline.iter().cloned());
+        child_module.push(decl.name.clone());
+        let child = child_path(file, depth, decl);
+        if child.is_file() {
+            walk_modules(
+                &child,
+                child_module,
+                crate_name,
+                assigned,
+                loaded,
+                depth + 1,
+            );
+        }
+    }
+}
+
+/// The file a `mod` declaration of `file` (a crate root when `depth` is 0) names.
+fn child_path(file: &Path, depth: usize, decl: &ModDecl) -> PathBuf {
+    let dir = file.parent().unwrap_or(Path::new("."));
     let file_name = file
         .file_name()
         .map(|n| n.to_string_lossy().into_owned())
         .unwrap_or_default();
-    // Children of `foo.rs` live in `foo/`; children of a root or of `mod.rs` live beside it.
-    let owns_directory = depth == 0 || file_name == "mod.rs";
-    let children_dir = if owns_directory {
-        dir.clone()
-    } else {
-        dir.join(file.file_stem().unwrap_or_default())
-    };
-    for decl in scan_mod_decls(&text) {
-        let mut child_module = module.clone();
-        child_module.extend(decl.inline.iter().cloned());
-        child_module.push(decl.name.clone());
-        let child = match &decl.path_attribute {
-            // `#[path]` is relative to the declaring file's directory (plus inline modules).
-            Some(path) => {
-                let mut base = dir.clone();
-                base.extend(decl.inline.iter());
-                base.join(path)
+    match &decl.path_attribute {
+        // `#[path]` is relative to the declaring file's directory (plus inline modules).
+        Some(path) => {
+            let mut base = dir.to_path_buf();
+            base.extend(decl.inline.iter());
+            base.join(path)
+        }
+        None => {
+            // Children of `foo.rs` live in `foo/`; children of a root or of `mod.rs` live
+            // beside it.
+            let owns_directory = depth == 0 || file_name == "mod.rs";
+            let mut base = if owns_directory {
+                dir.to_path_buf()
+            } else {
+                dir.join(file.file_stem().unwrap_or_default())
+            };
+            base.extend(decl.inline.iter());
+            let flat = base.join(format!("{}.rs", decl.name));
+            if flat.is_file() {
+                flat
+            } else {
+                base.join(&decl.name).join("mod.rs")
             }
-            None => {
-                let mut base = children_dir.clone();
-                base.extend(decl.inline.iter());
-                let flat = base.join(format!("{}.rs", decl.name));
-                if flat.is_file() {
-                    flat
-                } else {
-                    base.join(&decl.name).join("mod.rs")
-                }
-            }
-        };
-        if child.is_file() {
-            walk_modules(&child, child_module, crate_name, assigned, depth + 1);
         }
     }
 }

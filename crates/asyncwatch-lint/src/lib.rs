@@ -378,8 +378,17 @@ fn analyze(
     }
 }
 
-fn read_source(path: &std::path::Path, settings: &Settings) -> Result<String, String> {
-    let source = source_file::read(path, settings.max_file_size)?;
+/// A file's text (`read` if the crate model has read it already), refused if it nests too
+/// deep to parse.
+fn read_source(
+    path: &std::path::Path,
+    read: Option<Result<String, String>>,
+    settings: &Settings,
+) -> Result<String, String> {
+    let source = match read {
+        Some(read) => read?,
+        None => source_file::read(path, settings.max_file_size)?,
+    };
     match nesting::check(&source) {
         Some(message) => Err(message),
         None => Ok(source),
@@ -461,13 +470,17 @@ fn collect_program_items(
 /// Reads every file of the model once and, unless `settings.prescan` is off, plans which
 /// function bodies each pass blanks (see [`prescan`]).
 fn read_sources(
-    model: &crate_model::Model,
+    model: &mut crate_model::Model,
     settings: &Settings,
     pool: &Option<rayon::ThreadPool>,
 ) -> Vec<Result<Source, String>> {
     use rayon::prelude::*;
-    let read = |(path, _): &(PathBuf, crate_model::Unit)| {
-        let text = read_source(path, settings)?;
+    let texts = std::mem::take(&mut model.texts);
+    let read = |((path, _), read): (
+        &(PathBuf, crate_model::Unit),
+        Option<Result<String, String>>,
+    )| {
+        let text = read_source(path, read, settings)?;
         let scan = if settings.prescan {
             prescan::scan(&text)
         } else {
@@ -476,8 +489,15 @@ fn read_sources(
         Ok((text, scan))
     };
     let scanned: Vec<Result<(String, prescan::FileScan), String>> = match pool {
-        Some(pool) => pool.install(|| model.files.par_iter().map(read).collect()),
-        None => model.files.iter().map(read).collect(),
+        Some(pool) => pool.install(|| {
+            model
+                .files
+                .par_iter()
+                .zip(texts.into_par_iter())
+                .map(read)
+                .collect()
+        }),
+        None => model.files.iter().zip(texts).map(read).collect(),
     };
     if !settings.prescan {
         return scanned
@@ -582,7 +602,7 @@ pub fn lint_files(files: &[PathBuf], settings: &Settings) -> Report {
             }
         }
     }
-    let model = crate_model::build(files, &dependency_roots);
+    let mut model = crate_model::build(files, &dependency_roots, settings.max_file_size);
     let known_crates: Arc<HashSet<String>> = Arc::new(
         model
             .files
@@ -598,7 +618,7 @@ pub fn lint_files(files: &[PathBuf], settings: &Settings) -> Report {
         .stack_size(64 << 20)
         .build()
         .ok();
-    let sources = read_sources(&model, settings, &pool);
+    let sources = read_sources(&mut model, settings, &pool);
     let program = Arc::new(collect_program_items(&model, &sources, &pool));
     let run = RunContext {
         known_crates,

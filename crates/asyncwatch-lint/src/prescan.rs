@@ -1314,7 +1314,9 @@ impl SeedSets {
         let mut paths: Vec<String> = settings.known_paths().collect();
         paths.sort_unstable();
         let key = (enabled, paths);
-        let mut cache = CACHE.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+        let mut cache = CACHE
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
         if let Some((_, seeds)) = cache.iter().find(|(k, _)| *k == key) {
             return seeds.clone();
         }
