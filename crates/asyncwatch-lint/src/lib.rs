@@ -625,28 +625,42 @@ pub fn lint_files(files: &[PathBuf], settings: &Settings) -> Report {
         program,
     };
     // Each file's text is dropped as soon as its analysis ends, not with the whole run's.
+    // Each file's text is dropped as soon as its analysis ends, not with the whole run's,
+    // unless it holds suppression comments, which apply once every finding is known.
+    type Checked = (
+        Result<(checker::FileFindings, crate_model::Unit), (FileError, bool)>,
+        Option<(String, String)>,
+    );
     let check = |((path, unit), source): (
         &(PathBuf, crate_model::Unit),
         Result<Source, String>,
     )|
-     -> Result<(checker::FileFindings, crate_model::Unit), (FileError, bool)> {
+     -> Checked {
         let name = path.display().to_string();
-        let fail = |message: &String| {
-            (
-                FileError {
-                    file: name.clone(),
-                    message: message.clone(),
-                },
-                unit.report,
-            )
+        let source = match source {
+            Ok(source) => source,
+            Err(message) => {
+                let error = FileError {
+                    file: name,
+                    message,
+                };
+                return (Err((error, unit.report)), None);
+            }
         };
-        let source = source.as_ref().map_err(fail)?;
-        let text = source.with_blanks(&source.elided);
-        analyze(&name, &text, settings, unit, Some(&run))
-            .map(|findings| (findings, unit.clone()))
-            .map_err(|error| (error, unit.report))
+        let outcome = analyze(
+            &name,
+            &source.with_blanks(&source.elided),
+            settings,
+            unit,
+            Some(&run),
+        )
+        .map(|findings| (findings, unit.clone()))
+        .map_err(|error| (error, unit.report));
+        let suppressions =
+            (unit.report && source.text.contains(suppress::MARKER)).then(|| (name, source.text));
+        (outcome, suppressions)
     };
-    let outcomes: Vec<_> = match &pool {
+    let outcomes: Vec<Checked> = match &pool {
         Some(pool) => pool.install(|| {
             model
                 .files
@@ -658,7 +672,8 @@ pub fn lint_files(files: &[PathBuf], settings: &Settings) -> Report {
         None => model.files.iter().zip(sources).map(check).collect(),
     };
     let mut analyzed = Vec::new();
-    for outcome in outcomes {
+    let mut with_suppressions = Vec::new();
+    for (outcome, suppressions) in outcomes {
         match outcome {
             Ok(file) => analyzed.push(file),
             // A context file that does not parse only loses its summaries.
@@ -668,6 +683,7 @@ pub fn lint_files(files: &[PathBuf], settings: &Settings) -> Report {
                 }
             }
         }
+        with_suppressions.extend(suppressions);
     }
     for (key, crate_name) in &to_cache {
         let facts: Vec<_> = analyzed
@@ -678,7 +694,9 @@ pub fn lint_files(files: &[PathBuf], settings: &Settings) -> Report {
     }
     analyzed.extend(cached);
     report.diagnostics = summaries::resolve(analyzed, settings);
-    suppress::apply_files(files, &mut report.diagnostics, settings);
+    for (name, text) in &with_suppressions {
+        suppress::apply(name, text, &mut report.diagnostics, settings);
+    }
     report.sort();
     report
 }

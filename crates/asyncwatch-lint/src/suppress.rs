@@ -234,20 +234,8 @@ pub(crate) fn apply(
 
 /// [`apply`] for every linted file, reading each file's text again (files without an
 /// `asyncwatch:` comment cost one read).
-pub(crate) fn apply_files(
-    files: &[std::path::PathBuf],
-    diagnostics: &mut Vec<Diagnostic>,
-    settings: &Settings,
-) {
-    for path in files {
-        let Ok(source) = std::fs::read_to_string(path) else {
-            continue;
-        };
-        if source.contains("asyncwatch:") {
-            apply(&path.display().to_string(), &source, diagnostics, settings);
-        }
-    }
-}
+/// What every suppression comment spells: a file without it has none.
+pub(crate) const MARKER: &str = "asyncwatch:";
 
 #[cfg(test)]
 mod tests {
