@@ -657,7 +657,7 @@ pub fn lint_files(files: &[PathBuf], settings: &Settings) -> Report {
         .map(|findings| (findings, unit.clone()))
         .map_err(|error| (error, unit.report));
         let suppressions =
-            (unit.report && source.text.contains(suppress::MARKER)).then(|| (name, source.text));
+            (unit.report && source.text.contains(suppress::MARKER)).then_some((name, source.text));
         (outcome, suppressions)
     };
     let outcomes: Vec<Checked> = match &pool {
