@@ -369,9 +369,11 @@ pub(crate) struct ScannedFn {
     async_marker: bool,
     /// The bytes between the body's braces.
     body: Range<usize>,
-    /// Identifiers of the signature, the body and the enclosing impl or trait header,
-    /// sorted and deduplicated.
+    /// Identifiers of the signature and the body, sorted and deduplicated.
     mentions: Vec<u64>,
+    /// The enclosing impl or trait header (index into [`FileScan::headers`]), whose
+    /// identifiers the function mentions too.
+    header: Option<u32>,
 }
 
 /// A type-like item: its names (the item, its fields) and what it mentions.
@@ -396,9 +398,20 @@ pub(crate) struct FileScan {
     use_idents: Vec<u64>,
     /// A glob import that may bring names another file imported.
     foreign_glob: bool,
+    /// Identifiers of each impl or trait header, sorted and deduplicated: stored once, not
+    /// in each of its functions' mentions.
+    headers: Vec<Vec<u64>>,
     /// Doc comments: syn makes each a `#[doc = ".."]` attribute (a string literal escaped
     /// and unescaped again), which no rule reads; a fifth of a typical crate's bytes.
     docs: Vec<Range<usize>>,
+}
+
+impl FileScan {
+    /// Every identifier `function` mentions, with those of its impl or trait header.
+    fn mentions<'a>(&'a self, function: &'a ScannedFn) -> impl Iterator<Item = &'a u64> + 'a {
+        let header: &[u64] = function.header.map_or(&[], |h| &self.headers[h as usize]);
+        function.mentions.iter().chain(header)
+    }
 }
 
 /// Words after `const` that make it a function qualifier, not a constant.
@@ -637,13 +650,16 @@ impl<'a> Scanner<'a> {
                 _ => break,
             }
         }
-        let extra: Vec<u64> = header.map(|h| h.mentions.clone()).unwrap_or_default();
-        let mentions = self.mentions(fn_index..close + 1, &extra);
+        let mentions = self.mentions(fn_index..close + 1, &[]);
+        let header_mentions: &[u64] = header.map_or(&[], |h| &self.scan.headers[h.index]);
         let markers = async_markers();
         let async_marker = is_async_fn
             || name.starts_with(b"poll")
             || name == b"call"
-            || mentions.iter().any(|m| markers.contains(m));
+            || mentions
+                .iter()
+                .chain(header_mentions)
+                .any(|m| markers.contains(m));
         // The checker's executor-polled functions: their code is an async context, so they
         // never make their callers block.
         let polled = header.and_then(|h| h.trait_name).is_some_and(|t| {
@@ -670,6 +686,7 @@ impl<'a> Scanner<'a> {
             async_marker,
             body: self.tokens[end].end as usize..self.tokens[close].start as usize,
             mentions,
+            header: header.map(|h| h.index as u32),
         });
         // Items inside the body (nested functions, impls) are functions of their own.
         self.scan(end + 1..close, None);
@@ -700,8 +717,10 @@ impl<'a> Scanner<'a> {
         let followed = self_type.is_some_and(|ty| {
             !unfollowed_types().contains(&ty) && !self.impl_generics(start + 1, end).contains(&ty)
         });
+        let mentions = self.mentions(start..end, &[]);
+        self.scan.headers.push(mentions);
         let header = Header {
-            mentions: self.mentions(start..end, &[]),
+            index: self.scan.headers.len() - 1,
             self_type,
             followed,
             trait_name,
@@ -967,7 +986,8 @@ impl<'a> Scanner<'a> {
 }
 
 struct Header {
-    mentions: Vec<u64>,
+    /// Its identifiers, in [`FileScan::headers`].
+    index: usize,
     self_type: Option<u64>,
     /// Whether the checker ever follows calls into the self type: not into the standard
     /// library's types, nor into a type parameter (`impl<T: Read> Ext for T`).
@@ -1158,10 +1178,12 @@ fn relevance(
     // A conditional seed counts in a file that spells its modules, or that may import it
     // from another file (a glob, or a `use` of the bare name) when the run spells them.
     let run_active = seeds.active(&in_run);
+    // Per file, the conditional seeds that count there (the unconditional ones count
+    // everywhere and are not copied per file).
     let active: Vec<NameSet> = scans
         .iter()
         .map(|scan| {
-            let mut active = seeds.always.clone();
+            let mut active = NameSet::default();
             for (name, spellings) in &seeds.conditional {
                 let spelled_here = spellings
                     .iter()
@@ -1189,10 +1211,12 @@ fn relevance(
             let mut found = Vec::new();
             {
                 let is_seed = |m: &u64| {
-                    active[f].contains(m) || visible[home].iter().any(|x| derived[*x].contains(m))
+                    seeds.always.contains(m)
+                        || active[f].contains(m)
+                        || visible[home].iter().any(|x| derived[*x].contains(m))
                 };
                 for (k, function) in scan.functions.iter().enumerate() {
-                    if !relevant[f][k] && function.mentions.iter().any(is_seed) {
+                    if !relevant[f][k] && scan.mentions(function).any(is_seed) {
                         relevant[f][k] = true;
                         // Calling an async fn only makes a future: its name blocks nothing.
                         if !function.is_async_fn {
@@ -1231,7 +1255,7 @@ pub(crate) fn skeleton(scan: &FileScan, offload_names: &NameSet) -> Vec<Range<us
         scan,
         scan.functions
             .iter()
-            .filter(|function| !function.mentions.iter().any(|m| offload_names.contains(m)))
+            .filter(|function| !scan.mentions(function).any(|m| offload_names.contains(m)))
             .map(|function| function.body.clone())
             .chain(scan.docs.iter().cloned()),
     )

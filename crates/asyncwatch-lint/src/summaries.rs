@@ -10,6 +10,7 @@
 //! finding at the call site, with the whole chain as related locations.
 
 use std::collections::{HashMap, HashSet, VecDeque};
+use std::rc::Rc;
 
 use asyncwatch_diagnostics::{Diagnostic, Related};
 
@@ -17,10 +18,12 @@ use crate::checker::{qualify as key, Context, DirectBlocking, FileFindings, Pend
 use crate::crate_model::Unit;
 use crate::Settings;
 
+// Names of files and crates are shared by every function and call of the file: a
+// reference count, not a copy each (tens of MB on a large run).
 struct Function {
     key: String,
-    crate_name: String,
-    file: String,
+    crate_name: Rc<str>,
+    file: Rc<str>,
     is_async: bool,
     direct: Option<DirectBlocking>,
 }
@@ -28,8 +31,8 @@ struct Function {
 struct Call {
     caller: Option<usize>,
     candidates: Vec<String>,
-    file: String,
-    crate_name: String,
+    file: Rc<str>,
+    crate_name: Rc<str>,
     span: asyncwatch_diagnostics::Span,
     context: Context,
     function: Option<String>,
@@ -59,6 +62,8 @@ struct Program {
 impl Program {
     fn add(&mut self, findings: &mut FileFindings, unit: &Unit) {
         let base = self.functions.len();
+        let file: Rc<str> = Rc::from(findings.file.as_str());
+        let crate_name: Rc<str> = Rc::from(unit.crate_name.as_str());
         for function in std::mem::take(&mut findings.functions) {
             let key = key(&function.path, &unit.crate_name);
             self.by_key
@@ -67,8 +72,8 @@ impl Program {
                 .push(self.functions.len());
             self.functions.push(Function {
                 key,
-                crate_name: unit.crate_name.clone(),
-                file: findings.file.clone(),
+                crate_name: crate_name.clone(),
+                file: file.clone(),
                 is_async: function.is_async,
                 direct: function.direct,
             });
@@ -81,8 +86,8 @@ impl Program {
                     .iter()
                     .map(|c| key(c, &unit.crate_name))
                     .collect(),
-                file: findings.file.clone(),
-                crate_name: unit.crate_name.clone(),
+                file: file.clone(),
+                crate_name: crate_name.clone(),
                 span: call.span,
                 context: call.context,
                 function: call.function,
@@ -195,8 +200,8 @@ impl Program {
 
     fn display(&self, function: usize, from_crate: &str) -> String {
         let function = &self.functions[function];
-        let own = function.crate_name == from_crate || function.crate_name.contains('@');
-        match function.key.strip_prefix(&function.crate_name) {
+        let own = *function.crate_name == *from_crate || function.crate_name.contains('@');
+        match function.key.strip_prefix(&*function.crate_name) {
             Some(rest) if own => rest.trim_start_matches("::").to_owned(),
             _ => function.key.clone(),
         }
@@ -240,7 +245,7 @@ impl Program {
             let site = &self.calls[via];
             let callee_display = self.display(callee, from);
             related.push(Related {
-                file: site.file.clone(),
+                file: site.file.to_string(),
                 line: site.span.start.line,
                 column: site.span.start.column,
                 message: format!(
@@ -252,7 +257,7 @@ impl Program {
         }
         let last = &self.functions[current];
         related.push(Related {
-            file: last.file.clone(),
+            file: last.file.to_string(),
             line: root.span.start.line,
             column: root.span.start.column,
             message: format!(
@@ -263,7 +268,7 @@ impl Program {
         });
         names.push(format!("`{}`", root.what));
         Some(Diagnostic {
-            file: call.file.clone(),
+            file: call.file.to_string(),
             span: call.span,
             rule: root.rule.name,
             severity: settings.severity(root.rule),
