@@ -1104,40 +1104,7 @@ pub(crate) fn plan(
     crate_names: &[String],
     seeds: &SeedSets,
 ) -> Vec<Vec<Range<usize>>> {
-    let crate_count = crate_names.len();
-    // Which crates' names a crate's files can reach: its own, and those of the crates it
-    // spells (transitively, for re-exports through a third crate).
-    let mut spells = vec![vec![false; crate_count]; crate_count];
-    for (f, scan) in scans.iter().enumerate() {
-        for (x, name) in crate_names.iter().enumerate() {
-            if !spells[crates[f]][x]
-                && scan
-                    .idents
-                    .binary_search(&name_hash(name.as_bytes()))
-                    .is_ok()
-            {
-                spells[crates[f]][x] = true;
-            }
-        }
-    }
-    for (c, row) in spells.iter_mut().enumerate() {
-        row[c] = true;
-    }
-    // Transitive closure (Warshall): crates are few, tens at most.
-    for k in 0..crate_count {
-        let through = spells[k].clone();
-        for row in spells.iter_mut() {
-            if row[k] {
-                for (reach, via) in row.iter_mut().zip(&through) {
-                    *reach |= *via;
-                }
-            }
-        }
-    }
-    let visible: Vec<Vec<usize>> = spells
-        .iter()
-        .map(|row| (0..crate_count).filter(|x| row[*x]).collect())
-        .collect();
+    let visible = Visibility::new(scans, crates, crate_names);
     let sync = relevance(scans, crates, &visible, &seeds.sync);
     let in_async = relevance(scans, crates, &visible, &seeds.in_async);
     scans
@@ -1160,16 +1127,104 @@ pub(crate) fn plan(
         .collect()
 }
 
+/// Which crates' names a crate's files can reach: its own, and those of the crates it
+/// spells (transitively, for re-exports through a third crate). Only a library can be
+/// spelled (its name is an identifier); tests, examples, binaries and loose files are crates
+/// nobody else reaches, so reachability is a matrix of bits over libraries, closed over
+/// libraries only: a run over the whole registry cache has thousands of crates.
+struct Visibility {
+    /// For each crate, its column among the spellable crates, if it is one.
+    column: Vec<Option<usize>>,
+    /// For each crate, the spellable crates it reaches, as bits.
+    reach: Vec<Vec<u64>>,
+}
+
+impl Visibility {
+    fn new(scans: &[&FileScan], crates: &[usize], crate_names: &[String]) -> Visibility {
+        let mut column = vec![None; crate_names.len()];
+        let mut by_name: std::collections::HashMap<
+            u64,
+            Vec<usize>,
+            BuildHasherDefault<IdentityHasher>,
+        > = Default::default();
+        let mut columns = 0;
+        for (c, name) in crate_names.iter().enumerate() {
+            if !name.contains('@') {
+                column[c] = Some(columns);
+                by_name
+                    .entry(name_hash(name.as_bytes()))
+                    .or_default()
+                    .push(columns);
+                columns += 1;
+            }
+        }
+        let words = columns.div_ceil(64);
+        let mut reach = vec![vec![0u64; words]; crate_names.len()];
+        for (f, scan) in scans.iter().enumerate() {
+            for ident in &scan.idents {
+                if let Some(spelled) = by_name.get(ident) {
+                    for &x in spelled {
+                        reach[crates[f]][x / 64] |= 1 << (x % 64);
+                    }
+                }
+            }
+        }
+        for (c, row) in reach.iter_mut().enumerate() {
+            if let Some(x) = column[c] {
+                row[x / 64] |= 1 << (x % 64);
+            }
+        }
+        // Warshall over the spellable crates, a word at a time.
+        let library: Vec<usize> = (0..crate_names.len())
+            .filter(|c| column[*c].is_some())
+            .collect();
+        for &k in &library {
+            let x = column[k].unwrap_or_default();
+            let through = reach[k].clone();
+            for &c in &library {
+                if reach[c][x / 64] & (1 << (x % 64)) != 0 {
+                    for (word, via) in reach[c].iter_mut().zip(&through) {
+                        *word |= via;
+                    }
+                }
+            }
+        }
+        // Every other crate reaches what the libraries it spells reach.
+        let closed: Vec<Vec<u64>> = library.iter().map(|&k| reach[k].clone()).collect();
+        for c in 0..crate_names.len() {
+            if column[c].is_some() {
+                continue;
+            }
+            let mut row = reach[c].clone();
+            for (i, &k) in library.iter().enumerate() {
+                let x = column[k].unwrap_or_default();
+                if reach[c][x / 64] & (1 << (x % 64)) != 0 {
+                    for (word, via) in row.iter_mut().zip(&closed[i]) {
+                        *word |= via;
+                    }
+                }
+            }
+            reach[c] = row;
+        }
+        Visibility { column, reach }
+    }
+
+    /// Whether code of crate `home` can reach names of crate `other`.
+    fn sees(&self, home: usize, other: usize) -> bool {
+        home == other
+            || self.column[other].is_some_and(|x| self.reach[home][x / 64] & (1 << (x % 64)) != 0)
+    }
+}
+
 /// For every function of every file, whether it spells one of `seeds` or a name the fixed
 /// point derives from them (see the module documentation). `visible[c]`: the crates whose
 /// names crate `c` can reach.
 fn relevance(
     scans: &[&FileScan],
     crates: &[usize],
-    visible: &[Vec<usize>],
+    visible: &Visibility,
     seeds: &Seeds,
 ) -> Vec<Vec<bool>> {
-    let crate_count = visible.len();
     let in_run = |name: u64| {
         scans
             .iter()
@@ -1197,8 +1252,10 @@ fn relevance(
             active
         })
         .collect();
-    // Per crate: names of its functions, fields and types that carry a seed.
-    let mut derived: Vec<NameSet> = vec![NameSet::default(); crate_count];
+    // Names of functions, fields and types that carry a seed, with the crates they were
+    // found in: a name counts in the crates that can see one of those.
+    let mut derived: std::collections::HashMap<u64, Vec<u32>, BuildHasherDefault<IdentityHasher>> =
+        Default::default();
     let mut relevant: Vec<Vec<bool>> = scans
         .iter()
         .map(|s| vec![false; s.functions.len()])
@@ -1213,7 +1270,9 @@ fn relevance(
                 let is_seed = |m: &u64| {
                     seeds.always.contains(m)
                         || active[f].contains(m)
-                        || visible[home].iter().any(|x| derived[*x].contains(m))
+                        || derived.get(m).is_some_and(|found_in| {
+                            found_in.iter().any(|&c| visible.sees(home, c as usize))
+                        })
                 };
                 for (k, function) in scan.functions.iter().enumerate() {
                     if !relevant[f][k] && scan.mentions(function).any(is_seed) {
@@ -1237,7 +1296,11 @@ fn relevance(
                 }
             }
             for name in found {
-                changed |= derived[home].insert(name);
+                let found_in = derived.entry(name).or_default();
+                if !found_in.contains(&(home as u32)) {
+                    found_in.push(home as u32);
+                    changed = true;
+                }
             }
         }
         if !changed {
