@@ -162,7 +162,11 @@ fn prefetch(roots: &[&Path], max_file_size: u64) -> Prefetched {
                 let canonical_path = canonical(path);
                 let loaded = (!out.files.contains_key(&canonical_path)).then(|| {
                     let text = crate::source_file::read(&canonical_path, max_file_size);
-                    let decls = text.as_deref().map(scan_mod_decls).unwrap_or_default();
+                    // Most files declare no module: skip their line scan.
+                    let decls = match text.as_deref() {
+                        Ok(text) if text.contains("mod") => scan_mod_decls(text),
+                        _ => Vec::new(),
+                    };
                     (text, decls)
                 });
                 let decls = loaded
