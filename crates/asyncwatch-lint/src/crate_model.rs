@@ -154,7 +154,9 @@ fn prefetch(roots: &[&Path], max_file_size: u64) -> Prefetched {
     let mut out = Prefetched::default();
     let mut frontier: Vec<(PathBuf, usize)> =
         roots.iter().map(|root| (root.to_path_buf(), 0)).collect();
-    let mut queued: HashSet<(PathBuf, bool)> = HashSet::new();
+    // Children, each queued once. A crate root met again as a child is expanded once more,
+    // as a child: a root's children live beside it, a child's in a directory of its name.
+    let mut queued: HashSet<PathBuf> = HashSet::new();
     while !frontier.is_empty() {
         let visited: Vec<_> = frontier
             .par_iter()
@@ -200,8 +202,7 @@ fn prefetch(roots: &[&Path], max_file_size: u64) -> Prefetched {
                 }
             }
             for child in children {
-                // A file's children depend on whether it is a crate root.
-                if queued.insert((child.clone(), false)) {
+                if queued.insert(child.clone()) {
                     next.push((child, depth + 1));
                 }
             }

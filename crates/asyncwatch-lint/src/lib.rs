@@ -467,8 +467,8 @@ fn collect_program_items(
     program
 }
 
-/// Reads every file of the model once and, unless `settings.prescan` is off, plans which
-/// function bodies each pass blanks (see [`prescan`]).
+/// Takes every file's text from the model (reading those it has not read) and, unless
+/// `settings.prescan` is off, plans which function bodies each pass blanks (see [`prescan`]).
 fn read_sources(
     model: &mut crate_model::Model,
     settings: &Settings,
@@ -624,7 +624,6 @@ pub fn lint_files(files: &[PathBuf], settings: &Settings) -> Report {
         known_crates,
         program,
     };
-    // Each file's text is dropped as soon as its analysis ends, not with the whole run's.
     // Each file's text is dropped as soon as its analysis ends, not with the whole run's,
     // unless it holds suppression comments, which apply once every finding is known.
     type Checked = (
