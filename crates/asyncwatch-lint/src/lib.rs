@@ -692,7 +692,10 @@ pub fn lint_files(files: &[PathBuf], settings: &Settings) -> Report {
         deps::store(key, crate_name, &facts);
     }
     analyzed.extend(cached);
-    report.diagnostics = summaries::resolve(analyzed, settings);
+    report.diagnostics = match &pool {
+        Some(pool) => pool.install(|| summaries::resolve(analyzed, settings)),
+        None => summaries::resolve(analyzed, settings),
+    };
     for (name, text) in &with_suppressions {
         suppress::apply(name, text, &mut report.diagnostics, settings);
     }

@@ -10,7 +10,7 @@
 //! finding at the call site, with the whole chain as related locations.
 
 use std::collections::{HashMap, HashSet, VecDeque};
-use std::rc::Rc;
+use std::sync::Arc;
 
 use asyncwatch_diagnostics::{Diagnostic, Related};
 
@@ -19,11 +19,12 @@ use crate::crate_model::Unit;
 use crate::Settings;
 
 // Names of files and crates are shared by every function and call of the file: a
-// reference count, not a copy each (tens of MB on a large run).
+// reference count, not a copy each (tens of MB on a large run), atomic so that calls can be
+// resolved in parallel.
 struct Function {
     key: String,
-    crate_name: Rc<str>,
-    file: Rc<str>,
+    crate_name: Arc<str>,
+    file: Arc<str>,
     is_async: bool,
     direct: Option<DirectBlocking>,
 }
@@ -31,8 +32,8 @@ struct Function {
 struct Call {
     caller: Option<usize>,
     candidates: Vec<String>,
-    file: Rc<str>,
-    crate_name: Rc<str>,
+    file: Arc<str>,
+    crate_name: Arc<str>,
     span: asyncwatch_diagnostics::Span,
     context: Context,
     function: Option<String>,
@@ -62,8 +63,8 @@ struct Program {
 impl Program {
     fn add(&mut self, findings: &mut FileFindings, unit: &Unit) {
         let base = self.functions.len();
-        let file: Rc<str> = Rc::from(findings.file.as_str());
-        let crate_name: Rc<str> = Rc::from(unit.crate_name.as_str());
+        let file: Arc<str> = Arc::from(findings.file.as_str());
+        let crate_name: Arc<str> = Arc::from(unit.crate_name.as_str());
         for function in std::mem::take(&mut findings.functions) {
             let key = key(&function.path, &unit.crate_name);
             self.by_key
@@ -120,22 +121,23 @@ impl Program {
         if let Some(found) = self.by_key.get(path) {
             return found.clone();
         }
-        let segments: Vec<&str> = path.split("::").collect();
-        for split in (1..=segments.len()).rev() {
-            let prefix = segments[..split].join("::");
-            if let Some(target) = self.aliases.get(&prefix) {
-                let mut followed = target.clone();
-                for rest in &segments[split..] {
-                    followed.push_str("::");
-                    followed.push_str(rest);
-                }
+        // Prefixes are slices of `path` up to a `::`, longest first: no string is built
+        // unless an alias or a glob is followed.
+        let ends: Vec<usize> = path
+            .match_indices("::")
+            .map(|(at, _)| at)
+            .chain([path.len()])
+            .collect();
+        for &end in ends.iter().rev() {
+            if let Some(target) = self.aliases.get(&path[..end]) {
+                let followed = format!("{target}{}", &path[end..]);
                 return self.resolve(&followed, depth + 1);
             }
         }
-        if segments.len() > 1 {
-            let module = segments[..segments.len() - 1].join("::");
-            let name = segments[segments.len() - 1];
-            if let Some(globs) = self.globs.get(&module) {
+        if let [.., module_end, _] = ends[..] {
+            let module = &path[..module_end];
+            let name = &path[module_end + 2..];
+            if let Some(globs) = self.globs.get(module) {
                 for glob in globs {
                     let found = self.resolve(&format!("{glob}::{name}"), depth + 1);
                     if !found.is_empty() {
@@ -159,11 +161,19 @@ impl Program {
     }
 
     fn blocking_reasons(&self) -> (Vec<Option<Reason>>, Vec<Option<usize>>) {
-        let callees: Vec<Option<usize>> = self
-            .calls
-            .iter()
-            .map(|call| self.callee(call).map(|(f, _)| f))
-            .collect();
+        // Resolving every call is most of this pass on a large run; calls are independent.
+        let callees: Vec<Option<usize>> = if self.calls.len() > 4096 {
+            use rayon::prelude::*;
+            self.calls
+                .par_iter()
+                .map(|call| self.callee(call).map(|(f, _)| f))
+                .collect()
+        } else {
+            self.calls
+                .iter()
+                .map(|call| self.callee(call).map(|(f, _)| f))
+                .collect()
+        };
         let mut callers_of: Vec<Vec<(usize, usize)>> = vec![Vec::new(); self.functions.len()];
         for (index, call) in self.calls.iter().enumerate() {
             if let (Context::Sync, Some(caller), Some(callee)) =
