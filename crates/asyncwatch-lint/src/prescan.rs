@@ -1588,6 +1588,44 @@ mod tests {
     }
 
     #[test]
+    fn derived_names_count_in_crates_that_spell_their_crate_transitively() {
+        let files = [
+            ("liba", "pub fn helper() { sleep(d) }\n"),
+            ("libb", "pub fn relay() { liba::helper() }\n"),
+            ("libc", "fn through() { libb::other(); helper() }\n"),
+            ("app@bin:x", "fn main() { libb::relay() }\n"),
+            ("app@bin:y", "fn caller() { relay(); helper() }\n"),
+        ];
+        let scans: Vec<FileScan> = files.iter().map(|(_, src)| scan(src)).collect();
+        let scan_refs: Vec<&FileScan> = scans.iter().collect();
+        let names: Vec<String> = files.iter().map(|(name, _)| (*name).to_owned()).collect();
+        let crates: Vec<usize> = (0..files.len()).collect();
+        let always: NameSet = [name_hash(b"sleep")].into_iter().collect();
+        let seeds = SeedSets {
+            sync: Seeds {
+                always: always.clone(),
+                conditional: Vec::new(),
+            },
+            in_async: Seeds {
+                always,
+                conditional: Vec::new(),
+            },
+        };
+        let plans = plan(&scan_refs, &crates, &names, &seeds);
+        let out: Vec<String> = files
+            .iter()
+            .zip(&plans)
+            .map(|((_, src), ranges)| elide(src, ranges))
+            .collect();
+        assert!(out[1].contains("liba::helper()"), "{}", out[1]);
+        // libc spells only libb, which spells liba: liba's `helper` reaches it through libb.
+        assert!(out[2].contains("helper()"), "{}", out[2]);
+        assert!(out[3].contains("libb::relay()"), "{}", out[3]);
+        // A binary that spells neither library sees none of their names.
+        assert!(!out[4].contains("relay()"), "{}", out[4]);
+    }
+
+    #[test]
     fn impls_on_type_parameters_and_std_types_seed_nothing() {
         let src = "struct Db;\nimpl Db { fn query(&self) { sleep(d) } }\n\
                    fn typed(db: &Db) { db.query() }\n\
