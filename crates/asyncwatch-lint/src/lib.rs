@@ -422,7 +422,6 @@ fn collect_program_items(
     sources: &[Result<Source, String>],
     pool: &Option<rayon::ThreadPool>,
 ) -> checker::ProgramItems {
-    use rayon::prelude::*;
     let declarations =
         |((_, unit), source): (&(PathBuf, crate_model::Unit), &Result<Source, String>)| {
             let source = source.as_ref().ok()?;
@@ -444,27 +443,27 @@ fn collect_program_items(
                 .flatten()
                 .map(|items| (items, unit.crate_name.clone()))
         };
-    let files: Vec<_> = match pool {
-        Some(pool) => pool.install(|| {
-            model
-                .files
-                .par_iter()
-                .zip(sources.par_iter())
-                .filter_map(declarations)
-                .collect()
-        }),
-        None => model
-            .files
-            .iter()
-            .zip(sources.iter())
-            .filter_map(declarations)
-            .collect(),
-    };
+    let files = map_files(pool, &model.files, sources.iter().collect(), declarations);
     let mut program = checker::ProgramItems::default();
-    for (items, crate_name) in files {
+    for (items, crate_name) in files.into_iter().flatten() {
         program.add(items, &crate_name);
     }
     program
+}
+
+/// `f` for each file of the run with its item of `values` (one per file, in order), on
+/// `pool` when there is one; the results keep the files' order.
+fn map_files<T: Send, R: Send>(
+    pool: &Option<rayon::ThreadPool>,
+    files: &[(PathBuf, crate_model::Unit)],
+    values: Vec<T>,
+    f: impl Fn((&(PathBuf, crate_model::Unit), T)) -> R + Sync + Send,
+) -> Vec<R> {
+    use rayon::prelude::*;
+    match pool {
+        Some(pool) => pool.install(|| files.par_iter().zip(values).map(f).collect()),
+        None => files.iter().zip(values).map(f).collect(),
+    }
 }
 
 /// Takes every file's text from the model (reading those it has not read) and, unless
@@ -474,7 +473,6 @@ fn read_sources(
     settings: &Settings,
     pool: &Option<rayon::ThreadPool>,
 ) -> Vec<Result<Source, String>> {
-    use rayon::prelude::*;
     let texts = std::mem::take(&mut model.texts);
     let read = |((path, _), read): (
         &(PathBuf, crate_model::Unit),
@@ -488,17 +486,8 @@ fn read_sources(
         };
         Ok((text, scan))
     };
-    let scanned: Vec<Result<(String, prescan::FileScan), String>> = match pool {
-        Some(pool) => pool.install(|| {
-            model
-                .files
-                .par_iter()
-                .zip(texts.into_par_iter())
-                .map(read)
-                .collect()
-        }),
-        None => model.files.iter().zip(texts).map(read).collect(),
-    };
+    let scanned: Vec<Result<(String, prescan::FileScan), String>> =
+        map_files(pool, &model.files, texts, read);
     if !settings.prescan {
         return scanned
             .into_iter()
@@ -562,7 +551,6 @@ pub fn lint_paths(paths: &[PathBuf], settings: &Settings) -> Result<Report, Disc
 /// crates and of their path dependencies are read too, so calls into sync helpers that block
 /// are followed across files and workspace members.
 pub fn lint_files(files: &[PathBuf], settings: &Settings) -> Report {
-    use rayon::prelude::*;
     let mut report = Report {
         files: files.len(),
         ..Report::default()
@@ -659,17 +647,7 @@ pub fn lint_files(files: &[PathBuf], settings: &Settings) -> Report {
             (unit.report && source.text.contains(suppress::MARKER)).then_some((name, source.text));
         (outcome, suppressions)
     };
-    let outcomes: Vec<Checked> = match &pool {
-        Some(pool) => pool.install(|| {
-            model
-                .files
-                .par_iter()
-                .zip(sources.into_par_iter())
-                .map(check)
-                .collect()
-        }),
-        None => model.files.iter().zip(sources).map(check).collect(),
-    };
+    let outcomes: Vec<Checked> = map_files(&pool, &model.files, sources, check);
     let mut analyzed = Vec::new();
     let mut with_suppressions = Vec::new();
     for (outcome, suppressions) in outcomes {
