@@ -495,12 +495,11 @@ impl<'a> Scanner<'a> {
         false
     }
 
-    fn mentions(&self, range: Range<usize>, extra: &[u64]) -> Vec<u64> {
+    fn mentions(&self, range: Range<usize>) -> Vec<u64> {
         let mut mentions: Vec<u64> = self.tokens[range]
             .iter()
             .filter(|t| t.kind == Kind::Ident)
             .map(|t| t.hash)
-            .chain(extra.iter().copied())
             .collect();
         mentions.sort_unstable();
         mentions.dedup();
@@ -650,7 +649,7 @@ impl<'a> Scanner<'a> {
                 _ => break,
             }
         }
-        let mentions = self.mentions(fn_index..close + 1, &[]);
+        let mentions = self.mentions(fn_index..close + 1);
         let header_mentions: &[u64] = header.map_or(&[], |h| &self.scan.headers[h.index]);
         let markers = async_markers();
         let async_marker = is_async_fn
@@ -717,7 +716,7 @@ impl<'a> Scanner<'a> {
         let followed = self_type.is_some_and(|ty| {
             !unfollowed_types().contains(&ty) && !self.impl_generics(start + 1, end).contains(&ty)
         });
-        let mentions = self.mentions(start..end, &[]);
+        let mentions = self.mentions(start..end);
         self.scan.headers.push(mentions);
         let header = Header {
             index: self.scan.headers.len() - 1,
@@ -920,7 +919,7 @@ impl<'a> Scanner<'a> {
                             let type_end = self.field_type_end(k + 2, close);
                             self.scan.types.push(ScannedType {
                                 names: vec![self.tokens[k].hash],
-                                mentions: self.mentions(k + 2..type_end, &[]),
+                                mentions: self.mentions(k + 2..type_end),
                             });
                             k = type_end;
                         }
@@ -950,7 +949,7 @@ impl<'a> Scanner<'a> {
         if associated {
             names.clear();
         }
-        let mentions = self.mentions(start..end + 1, &[]);
+        let mentions = self.mentions(start..end + 1);
         self.scan.types.push(ScannedType { names, mentions });
         // A const or static initializer may hold items (a block with a function in it).
         if !braced {
@@ -1085,7 +1084,7 @@ pub(crate) fn scan(src: &str) -> FileScan {
         },
     };
     scanner.scan(0..count, None);
-    scanner.scan.idents = scanner.mentions(0..count, &[]);
+    scanner.scan.idents = scanner.mentions(0..count);
     scanner.scan.use_idents.sort_unstable();
     scanner.scan.use_idents.dedup();
     scanner.scan

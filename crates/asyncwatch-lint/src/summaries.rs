@@ -162,17 +162,12 @@ impl Program {
 
     fn blocking_reasons(&self) -> (Vec<Option<Reason>>, Vec<Option<usize>>) {
         // Resolving every call is most of this pass on a large run; calls are independent.
+        let callee_of = |call: &Call| self.callee(call).map(|(f, _)| f);
         let callees: Vec<Option<usize>> = if self.calls.len() > 4096 {
             use rayon::prelude::*;
-            self.calls
-                .par_iter()
-                .map(|call| self.callee(call).map(|(f, _)| f))
-                .collect()
+            self.calls.par_iter().map(callee_of).collect()
         } else {
-            self.calls
-                .iter()
-                .map(|call| self.callee(call).map(|(f, _)| f))
-                .collect()
+            self.calls.iter().map(callee_of).collect()
         };
         let mut callers_of: Vec<Vec<(usize, usize)>> = vec![Vec::new(); self.functions.len()];
         for (index, call) in self.calls.iter().enumerate() {

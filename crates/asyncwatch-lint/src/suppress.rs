@@ -42,7 +42,7 @@ fn scan(source: &str) -> Vec<Suppression> {
             Some(rest) => (true, rest),
             None => (false, &comment[2..]),
         };
-        let Some(rest) = rest.trim_start().strip_prefix("asyncwatch:") else {
+        let Some(rest) = rest.trim_start().strip_prefix(MARKER) else {
             continue;
         };
         let Some(list) = rest
@@ -232,8 +232,6 @@ pub(crate) fn apply(
     }
 }
 
-/// [`apply`] for every linted file, reading each file's text again (files without an
-/// `asyncwatch:` comment cost one read).
 /// What every suppression comment spells: a file without it has none.
 pub(crate) const MARKER: &str = "asyncwatch:";
 
