@@ -3,6 +3,27 @@
 //! Exit codes: 0 when clean, 1 when there are findings (or files that could not be
 //! analyzed), 2 on usage and I/O errors.
 
+// The analyzer allocates and frees millions of small syntax nodes on two threads: mimalloc
+// spends a quarter less CPU on that than glibc's allocator (docs/performance.md).
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
+/// mimalloc v3's `mi_option_purge_delay` (`mi_option_t` in its `mimalloc.h`), which
+/// `libmimalloc-sys` does not name.
+const MI_OPTION_PURGE_DELAY: libmimalloc_sys::mi_option_t = 15;
+
+/// Returns freed memory to the OS 2 ms after it is freed instead of mimalloc's default of a
+/// second: a lint run frees each file's syntax tree as the next is parsed, and a long delay
+/// keeps a second's worth of them resident (peak RSS about 40% higher on the bench corpus).
+/// `MIMALLOC_PURGE_DELAY` in the environment still wins.
+fn tune_allocator() {
+    if std::env::var_os("MIMALLOC_PURGE_DELAY").is_none() {
+        // SAFETY: sets a plain integer option; called first thing in `main`, before any
+        // other thread exists.
+        unsafe { libmimalloc_sys::mi_option_set(MI_OPTION_PURGE_DELAY, 2) };
+    }
+}
+
 mod cmd_check;
 mod cmd_lint;
 mod cmd_run;
@@ -60,6 +81,7 @@ struct RulesArgs {
 }
 
 fn main() -> ExitCode {
+    tune_allocator();
     let cli = Cli::parse();
     match run(cli) {
         Ok(code) => code,
@@ -163,4 +185,23 @@ pub(crate) fn write_stdout(text: &str) -> anyhow::Result<()> {
         .context("cannot write to stdout")?;
     stdout.flush().context("cannot write to stdout")?;
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn purge_delay_index_is_mimalloc_purge_delay() {
+        // Option 15 of mimalloc v3 starts at the purge delay's documented default, 1000 ms;
+        // another version's numbering would start elsewhere and `tune_allocator` would set
+        // the wrong option.
+        let expected = std::env::var("MIMALLOC_PURGE_DELAY")
+            .ok()
+            .and_then(|v| v.parse().ok())
+            .unwrap_or(1000);
+        // SAFETY: reads a plain integer option.
+        let delay = unsafe { libmimalloc_sys::mi_option_get(MI_OPTION_PURGE_DELAY) };
+        assert_eq!(delay, expected);
+    }
 }
