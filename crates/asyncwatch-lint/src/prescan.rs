@@ -26,7 +26,14 @@ use std::collections::HashSet;
 use std::hash::{BuildHasherDefault, Hasher};
 use std::ops::Range;
 
-/// Identifier hashes are already well mixed: hash sets of them need no second hash.
+/// An identifier's hash. 32 bits halve the pre-scan's memory (its mentions are most of a
+/// run's peak on a large tree), and a collision only ever keeps a body: two names that share
+/// a hash make a body mention a seed it does not spell. The comparisons that blank or
+/// stop propagation instead (`Header::followed`, the polled traits) compare bytes.
+pub(crate) type NameHash = u32;
+
+/// Identifier hashes are already well mixed: hash sets of them need no second hash. The hash
+/// fills both halves of the 64 bits, since the table reads its top bits too.
 #[derive(Default)]
 pub(crate) struct IdentityHasher(u64);
 
@@ -39,15 +46,19 @@ impl Hasher for IdentityHasher {
             self.0 = (self.0 << 8) | u64::from(b);
         }
     }
+    fn write_u32(&mut self, n: u32) {
+        self.0 = (u64::from(n) << 32) | u64::from(n);
+    }
     fn write_u64(&mut self, n: u64) {
         self.0 = n;
     }
 }
 
-pub(crate) type NameSet = HashSet<u64, BuildHasherDefault<IdentityHasher>>;
+pub(crate) type NameSet = HashSet<NameHash, BuildHasherDefault<IdentityHasher>>;
 
-/// FNV-1a, then a final mix: stable across runs and cheap on short identifiers.
-pub(crate) fn name_hash(name: &[u8]) -> u64 {
+/// FNV-1a, then a final mix folded to 32 bits: stable across runs and cheap on short
+/// identifiers.
+pub(crate) fn name_hash(name: &[u8]) -> NameHash {
     let mut hash: u64 = 0xcbf2_9ce4_8422_2325;
     for &b in name {
         hash ^= u64::from(b);
@@ -55,7 +66,9 @@ pub(crate) fn name_hash(name: &[u8]) -> u64 {
     }
     hash ^= hash >> 33;
     hash = hash.wrapping_mul(0xff51_afd7_ed55_8ccd);
-    hash ^ (hash >> 33)
+    hash ^= hash >> 33;
+    // Truncation keeps the low half, which the final mix has spread every input bit into.
+    hash as NameHash
 }
 
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
@@ -71,7 +84,7 @@ struct Token {
     kind: Kind,
     start: u32,
     end: u32,
-    hash: u64,
+    hash: NameHash,
 }
 
 /// Splits `src` into tokens; `None` when it cannot be lexed (an unterminated string or
@@ -362,7 +375,7 @@ fn skip_suffix(src: &[u8], mut from: usize) -> usize {
 #[derive(Debug)]
 pub(crate) struct ScannedFn {
     /// The name that a relevant function adds to the seeds, if any.
-    propagates: Option<u64>,
+    propagates: Option<NameHash>,
     /// An `async fn` or a function the executor polls: calling it blocks nothing.
     is_async_fn: bool,
     /// May hold an async context: kept whatever it mentions.
@@ -370,7 +383,7 @@ pub(crate) struct ScannedFn {
     /// The bytes between the body's braces.
     body: Range<usize>,
     /// Identifiers of the signature and the body, sorted and deduplicated.
-    mentions: Vec<u64>,
+    mentions: Vec<NameHash>,
     /// The enclosing impl or trait header (index into [`FileScan::headers`]), whose
     /// identifiers the function mentions too.
     header: Option<u32>,
@@ -379,8 +392,8 @@ pub(crate) struct ScannedFn {
 /// A type-like item: its names (the item, its fields) and what it mentions.
 #[derive(Debug)]
 struct ScannedType {
-    names: Vec<u64>,
-    mentions: Vec<u64>,
+    names: Vec<NameHash>,
+    mentions: Vec<NameHash>,
 }
 
 /// What the pre-scan learned of one file.
@@ -389,18 +402,18 @@ pub(crate) struct FileScan {
     functions: Vec<ScannedFn>,
     types: Vec<ScannedType>,
     /// `a as b`: `b` names whatever `a` names.
-    renames: Vec<(u64, u64)>,
+    renames: Vec<(NameHash, NameHash)>,
     /// The file could not be lexed or its delimiters do not balance: nothing is elided.
     opaque: bool,
     /// Every identifier of the file, sorted and deduplicated.
-    idents: Vec<u64>,
+    idents: Vec<NameHash>,
     /// Identifiers of the file's `use` declarations, sorted and deduplicated.
-    use_idents: Vec<u64>,
+    use_idents: Vec<NameHash>,
     /// A glob import that may bring names another file imported.
     foreign_glob: bool,
     /// Identifiers of each impl or trait header, sorted and deduplicated: stored once, not
     /// in each of its functions' mentions.
-    headers: Vec<Vec<u64>>,
+    headers: Vec<Vec<NameHash>>,
     /// Doc comments: syn makes each a `#[doc = ".."]` attribute (a string literal escaped
     /// and unescaped again), which no rule reads; a fifth of a typical crate's bytes.
     docs: Vec<Range<usize>>,
@@ -408,8 +421,8 @@ pub(crate) struct FileScan {
 
 impl FileScan {
     /// Every identifier `function` mentions, with those of its impl or trait header.
-    fn mentions<'a>(&'a self, function: &'a ScannedFn) -> impl Iterator<Item = &'a u64> + 'a {
-        let header: &[u64] = function.header.map_or(&[], |h| &self.headers[h as usize]);
+    fn mentions<'a>(&'a self, function: &'a ScannedFn) -> impl Iterator<Item = &'a NameHash> + 'a {
+        let header: &[NameHash] = function.header.map_or(&[], |h| &self.headers[h as usize]);
         function.mentions.iter().chain(header)
     }
 }
@@ -428,6 +441,11 @@ struct Scanner<'a> {
 }
 
 impl<'a> Scanner<'a> {
+    /// The bytes of `token`.
+    fn text(&self, token: Token) -> &'a [u8] {
+        &self.src[token.start as usize..token.end as usize]
+    }
+
     fn ident_is(&self, index: usize, word: &[u8]) -> bool {
         self.tokens.get(index).is_some_and(|t| {
             t.kind == Kind::Ident && &self.src[t.start as usize..t.end as usize] == word
@@ -495,8 +513,8 @@ impl<'a> Scanner<'a> {
         false
     }
 
-    fn mentions(&self, range: Range<usize>) -> Vec<u64> {
-        let mut mentions: Vec<u64> = self.tokens[range]
+    fn mentions(&self, range: Range<usize>) -> Vec<NameHash> {
+        let mut mentions: Vec<NameHash> = self.tokens[range]
             .iter()
             .filter(|t| t.kind == Kind::Ident)
             .map(|t| t.hash)
@@ -650,7 +668,7 @@ impl<'a> Scanner<'a> {
             }
         }
         let mentions = self.mentions(fn_index..close + 1);
-        let header_mentions: &[u64] = header.map_or(&[], |h| &self.scan.headers[h.index]);
+        let header_mentions: &[NameHash] = header.map_or(&[], |h| &self.scan.headers[h.index]);
         let markers = async_markers();
         let async_marker = is_async_fn
             || name.starts_with(b"poll")
@@ -703,8 +721,8 @@ impl<'a> Scanner<'a> {
         let self_type = if is_trait {
             self.tokens
                 .get(start + 1)
+                .copied()
                 .filter(|t| t.kind == Kind::Ident)
-                .map(|t| t.hash)
         } else {
             self.impl_self_type(start + 1, end)
         };
@@ -714,13 +732,14 @@ impl<'a> Scanner<'a> {
             self.impl_trait_name(start + 1, end)
         };
         let followed = self_type.is_some_and(|ty| {
-            !unfollowed_types().contains(&ty) && !self.impl_generics(start + 1, end).contains(&ty)
+            let ty = self.text(ty);
+            !UNFOLLOWED_TYPES.contains(&ty) && !self.impl_generics(start + 1, end).contains(&ty)
         });
         let mentions = self.mentions(start..end);
         self.scan.headers.push(mentions);
         let header = Header {
             index: self.scan.headers.len() - 1,
-            self_type,
+            self_type: self_type.map(|t| t.hash),
             followed,
             trait_name,
         };
@@ -729,7 +748,7 @@ impl<'a> Scanner<'a> {
     }
 
     /// The type parameters of `impl<'a, T: X, const N: usize>` starting at token `from`.
-    fn impl_generics(&self, from: usize, end: usize) -> Vec<u64> {
+    fn impl_generics(&self, from: usize, end: usize) -> Vec<&'a [u8]> {
         let mut params = Vec::new();
         if !self.punct_is(from, b'<') {
             return params;
@@ -756,7 +775,7 @@ impl<'a> Scanner<'a> {
                 Kind::Punct(b',') if depth == 1 => expect_param = true,
                 Kind::Ident if expect_param => {
                     if !self.ident_is(i, b"const") {
-                        params.push(token.hash);
+                        params.push(self.text(token));
                         expect_param = false;
                     }
                 }
@@ -855,7 +874,7 @@ impl<'a> Scanner<'a> {
     }
 
     /// The last path segment of an impl's self type: `Foo` in `impl<T> Trait for a::Foo<T>`.
-    fn impl_self_type(&self, from: usize, end: usize) -> Option<u64> {
+    fn impl_self_type(&self, from: usize, end: usize) -> Option<Token> {
         let mut angle = 0i32;
         let mut start = from;
         let mut stop = end;
@@ -880,7 +899,7 @@ impl<'a> Scanner<'a> {
             match self.tokens[i].kind {
                 Kind::Punct(b'<') => angle += 1,
                 Kind::Punct(b'>') => angle -= 1,
-                Kind::Ident if angle == 0 => last = Some(self.tokens[i].hash),
+                Kind::Ident if angle == 0 => last = Some(self.tokens[i]),
                 _ => {}
             }
         }
@@ -987,7 +1006,7 @@ impl<'a> Scanner<'a> {
 struct Header {
     /// Its identifiers, in [`FileScan::headers`].
     index: usize,
-    self_type: Option<u64>,
+    self_type: Option<NameHash>,
     /// Whether the checker ever follows calls into the self type: not into the standard
     /// library's types, nor into a type parameter (`impl<T: Read> Ext for T`).
     followed: bool,
@@ -1019,18 +1038,10 @@ fn async_markers() -> &'static NameSet {
 
 /// Standard library types the checker never follows calls into (`is_standard_library`):
 /// primitives and the prelude's containers, by the names impls spell them with.
-fn unfollowed_types() -> &'static NameSet {
-    static TYPES: std::sync::OnceLock<NameSet> = std::sync::OnceLock::new();
-    TYPES.get_or_init(|| {
-        [
-            "bool", "char", "str", "u8", "u16", "u32", "u64", "u128", "usize", "i8", "i16", "i32",
-            "i64", "i128", "isize", "f32", "f64", "String", "Vec", "Option", "Box",
-        ]
-        .iter()
-        .map(|w| name_hash(w.as_bytes()))
-        .collect()
-    })
-}
+const UNFOLLOWED_TYPES: &[&[u8]] = &[
+    b"bool", b"char", b"str", b"u8", b"u16", b"u32", b"u64", b"u128", b"usize", b"i8", b"i16",
+    b"i32", b"i64", b"i128", b"isize", b"f32", b"f64", b"String", b"Vec", b"Option", b"Box",
+];
 
 /// Matches every delimiter; `None` when they do not balance.
 fn match_delimiters(tokens: &[Token]) -> Option<Vec<u32>> {
@@ -1142,7 +1153,7 @@ impl Visibility {
     fn new(scans: &[&FileScan], crates: &[usize], crate_names: &[String]) -> Visibility {
         let mut column = vec![None; crate_names.len()];
         let mut by_name: std::collections::HashMap<
-            u64,
+            NameHash,
             Vec<usize>,
             BuildHasherDefault<IdentityHasher>,
         > = Default::default();
@@ -1224,7 +1235,7 @@ fn relevance(
     visible: &Visibility,
     seeds: &Seeds,
 ) -> Vec<Vec<bool>> {
-    let in_run = |name: u64| {
+    let in_run = |name: NameHash| {
         scans
             .iter()
             .any(|scan| scan.idents.binary_search(&name).is_ok())
@@ -1253,8 +1264,11 @@ fn relevance(
         .collect();
     // Names of functions, fields and types that carry a seed, with the crates they were
     // found in: a name counts in the crates that can see one of those.
-    let mut derived: std::collections::HashMap<u64, Vec<u32>, BuildHasherDefault<IdentityHasher>> =
-        Default::default();
+    let mut derived: std::collections::HashMap<
+        NameHash,
+        Vec<u32>,
+        BuildHasherDefault<IdentityHasher>,
+    > = Default::default();
     let mut relevant: Vec<Vec<bool>> = scans
         .iter()
         .map(|s| vec![false; s.functions.len()])
@@ -1266,7 +1280,7 @@ fn relevance(
             let home = crates[f];
             let mut found = Vec::new();
             {
-                let is_seed = |m: &u64| {
+                let is_seed = |m: &NameHash| {
                     seeds.always.contains(m)
                         || active[f].contains(m)
                         || derived.get(m).is_some_and(|found_in| {
@@ -1426,7 +1440,7 @@ pub(crate) struct Seeds {
     always: NameSet,
     /// A name and the module paths (any one will do, all of its modules spelled) that
     /// make it a seed.
-    conditional: Vec<(u64, Vec<Vec<u64>>)>,
+    conditional: Vec<(NameHash, Vec<Vec<NameHash>>)>,
 }
 
 impl Seeds {
@@ -1492,7 +1506,7 @@ impl Seeds {
         // The checker resolves names by joining the segments of `use` trees and paths, so
         // every module segment of a path it matches is spelled somewhere; `std` is
         // everywhere and says nothing.
-        let modules: Vec<u64> = segments[..at]
+        let modules: Vec<NameHash> = segments[..at]
             .iter()
             .filter(|s| !matches!(**s, "std" | "core" | "alloc"))
             .map(|s| name_hash(s.as_bytes()))
@@ -1509,7 +1523,7 @@ impl Seeds {
     }
 
     /// The seeds of a group whose files mention `mentioned`.
-    fn active(&self, mentioned: &dyn Fn(u64) -> bool) -> NameSet {
+    fn active(&self, mentioned: &dyn Fn(NameHash) -> bool) -> NameSet {
         let mut active = self.always.clone();
         for (name, spellings) in &self.conditional {
             if spellings
