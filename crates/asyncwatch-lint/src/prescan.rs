@@ -417,6 +417,10 @@ pub(crate) struct FileScan {
     /// Doc comments: syn makes each a `#[doc = ".."]` attribute (a string literal escaped
     /// and unescaped again), which no rule reads; a fifth of a typical crate's bytes.
     docs: Vec<Range<usize>>,
+    /// Bodies the declarations pass never reads ([`skeleton`]): of enums and traits (only
+    /// their names are read), of `extern` blocks, and of item macros outside function
+    /// bodies (only `lazy_static!` declares what it reads).
+    undeclaring: Vec<Range<usize>>,
 }
 
 impl FileScan {
@@ -430,6 +434,11 @@ impl FileScan {
 /// Words after `const` that make it a function qualifier, not a constant.
 const QUALIFIERS: &[&[u8]] = &[b"fn", b"unsafe", b"async", b"extern"];
 
+/// Keywords that a `!` can follow in an expression (`return !(a && b)`): not macro names.
+const EXPRESSION_KEYWORDS: &[&[u8]] = &[
+    b"return", b"break", b"in", b"match", b"if", b"while", b"else", b"yield", b"move", b"let",
+];
+
 const KEYWORDS_BEFORE_ITEM: &[&[u8]] = &[b"pub", b"unsafe", b"default", b"auto", b"extern"];
 
 struct Scanner<'a> {
@@ -438,6 +447,9 @@ struct Scanner<'a> {
     /// For each opening delimiter, the index of its closing one.
     closing: Vec<u32>,
     scan: FileScan,
+    /// How many function bodies enclose the tokens being scanned: a function body the
+    /// declarations pass keeps is read whole, its macros included.
+    in_function: u32,
 }
 
 impl<'a> Scanner<'a> {
@@ -569,6 +581,11 @@ impl<'a> Scanner<'a> {
                     while k < range.end && !self.punct_is(k, b';') {
                         // `extern "C" { .. }` holds declarations, not a use list.
                         if word == b"extern" && self.punct_is(k, b'{') {
+                            if k == i + 1
+                                || (k == i + 2 && self.tokens[i + 1].kind == Kind::Literal)
+                            {
+                                self.undeclare(k, self.closing[k] as usize);
+                            }
                             break;
                         }
                         if self.ident_is(k, b"as") {
@@ -601,9 +618,52 @@ impl<'a> Scanner<'a> {
                     }
                     i += 1;
                 }
+                _ if self.in_function == 0 && self.punct_is(i + 1, b'!') => {
+                    self.item_macro(i);
+                    i += 1;
+                }
                 _ => i += 1,
             }
         }
+    }
+
+    /// Records the body of the item macro whose name is token `name` (`cfg_rt! { .. }`,
+    /// `a::b!(..);`, `macro_rules! m { .. }`) as unread by the declarations pass, unless it
+    /// is `lazy_static!`, whose statics that pass reads.
+    fn item_macro(&mut self, name: usize) {
+        // `macro_rules! m { .. }`: the delimiter comes after the defined name.
+        let mut open = name + 2;
+        if self.ident_is(name, b"macro_rules")
+            && self.tokens.get(open).is_some_and(|t| t.kind == Kind::Ident)
+        {
+            open += 1;
+        }
+        if !matches!(
+            self.tokens.get(open).map(|t| t.kind),
+            Some(Kind::Punct(b'{' | b'(' | b'['))
+        ) || self.ident_is(name, b"lazy_static")
+            || EXPRESSION_KEYWORDS.contains(&self.text(self.tokens[name]))
+        {
+            return;
+        }
+        // The path's first segment must start an item: `a::b!` at `a`.
+        let mut start = name;
+        while start >= 2 && self.punct_is(start - 1, b':') && self.punct_is(start - 2, b':') {
+            start -= 2;
+            if start >= 1 && self.tokens[start - 1].kind == Kind::Ident {
+                start -= 1;
+            }
+        }
+        if self.at_item_position(start) {
+            self.undeclare(open, self.closing[open] as usize);
+        }
+    }
+
+    /// Records the bytes between delimiter tokens `open` and `close` in
+    /// [`FileScan::undeclaring`].
+    fn undeclare(&mut self, open: usize, close: usize) {
+        let body = self.tokens[open].end as usize..self.tokens[close].start as usize;
+        self.scan.undeclaring.push(body);
     }
 
     /// The index of the `{` or `;` that ends a signature or header starting at `from`:
@@ -706,7 +766,9 @@ impl<'a> Scanner<'a> {
             header: header.map(|h| h.index as u32),
         });
         // Items inside the body (nested functions, impls) are functions of their own.
+        self.in_function += 1;
         self.scan(end + 1..close, None);
+        self.in_function -= 1;
         close + 1
     }
 
@@ -743,6 +805,9 @@ impl<'a> Scanner<'a> {
             followed,
             trait_name,
         };
+        if is_trait {
+            self.undeclare(end, close);
+        }
         self.scan(end + 1..close, Some(&header));
         close + 1
     }
@@ -947,7 +1012,9 @@ impl<'a> Scanner<'a> {
                     return close + 1;
                 }
                 Some(end) if self.tokens[end].kind == Kind::Punct(b'{') => {
-                    self.closing[end] as usize
+                    let close = self.closing[end] as usize;
+                    self.undeclare(end, close);
+                    close
                 }
                 // A tuple or unit struct: `self.0` spells no field name, so the type's name
                 // carries the seed into its impls.
@@ -1093,6 +1160,7 @@ pub(crate) fn scan(src: &str) -> FileScan {
             docs,
             ..FileScan::default()
         },
+        in_function: 0,
     };
     scanner.scan(0..count, None);
     scanner.scan.idents = scanner.mentions(0..count);
@@ -1325,7 +1393,8 @@ fn relevance(
 
 /// The bodies to blank for the first pass, which reads only declarations (fields, statics,
 /// signatures) and which functions hand a closure parameter to an offload entry point:
-/// every body but those that spell one of `offload_names`.
+/// every function body but those that spell one of `offload_names`, and the bodies that
+/// pass never reads (see [`FileScan::undeclaring`]).
 pub(crate) fn skeleton(scan: &FileScan, offload_names: &NameSet) -> Vec<Range<usize>> {
     outermost(
         scan,
@@ -1333,7 +1402,8 @@ pub(crate) fn skeleton(scan: &FileScan, offload_names: &NameSet) -> Vec<Range<us
             .iter()
             .filter(|function| !scan.mentions(function).any(|m| offload_names.contains(m)))
             .map(|function| function.body.clone())
-            .chain(scan.docs.iter().cloned()),
+            .chain(scan.docs.iter().cloned())
+            .chain(scan.undeclaring.iter().cloned()),
     )
 }
 
@@ -1719,6 +1789,40 @@ mod tests {
             assert!(out.contains(kept), "{kept} blanked:\n{out}");
         }
         assert_eq!(out.lines().count(), src.lines().count());
+        assert!(syn::parse_file(&out).is_ok(), "{out}");
+    }
+
+    #[test]
+    fn skeleton_blanks_what_the_declarations_pass_never_reads() {
+        let src = "enum E { A(Inner), B = 2 }\ntrait T { fn f(&self) -> u8; }\n\
+                   macro_rules! m { ($x:expr) => { $x }; }\ncfg_rt! { pub struct Hidden; }\n\
+                   a::b!(one, two);\nextern \"C\" { fn ext(); }\n\
+                   lazy_static! { static ref L: Lock = Lock::new(); }\n\
+                   struct S { field: Kept }\nconst C: Typed = 1;\n\
+                   fn wrap(f: F) { inner!(f); spawn_blocking(f) }\n\
+                   fn other() { gone!(x) }\nfn not(a: bool) -> bool { return !(a) }\n";
+        let scan = scan(src);
+        let out = elide(
+            src,
+            &skeleton(&scan, &name_set(["spawn_blocking"].into_iter())),
+        );
+        assert_eq!(out.len(), src.len());
+        for gone in [
+            "Inner", "-> u8", "$x", "Hidden", "one", "fn ext", "gone", "return",
+        ] {
+            assert!(!out.contains(gone), "{gone} kept:\n{out}");
+        }
+        for kept in [
+            "enum E {",
+            "trait T {",
+            "macro_rules! m {",
+            "Lock::new()",
+            "field: Kept",
+            "const C: Typed = 1;",
+            "inner!(f); spawn_blocking(f)",
+        ] {
+            assert!(out.contains(kept), "{kept} blanked:\n{out}");
+        }
         assert!(syn::parse_file(&out).is_ok(), "{out}");
     }
 
