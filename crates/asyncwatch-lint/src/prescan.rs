@@ -417,9 +417,9 @@ pub(crate) struct FileScan {
     /// Doc comments: syn makes each a `#[doc = ".."]` attribute (a string literal escaped
     /// and unescaped again), which no rule reads; a fifth of a typical crate's bytes.
     docs: Vec<Range<usize>>,
-    /// Bodies the declarations pass never reads ([`skeleton`]): of enums and traits (only
-    /// their names are read), of `extern` blocks, and of item macros outside function
-    /// bodies (only `lazy_static!` declares what it reads).
+    /// What the declarations pass never reads ([`skeleton`]): the bodies of enums and
+    /// traits (only their names are read), of `extern` blocks and of item macros (only
+    /// `lazy_static!` declares what it reads), and attributes, outside function bodies.
     undeclaring: Vec<Range<usize>>,
 }
 
@@ -542,6 +542,9 @@ impl<'a> Scanner<'a> {
         let mut i = range.start;
         while i < range.end {
             let token = self.tokens[i];
+            if token.kind == Kind::Punct(b'#') && self.in_function == 0 {
+                self.attribute(i);
+            }
             if token.kind != Kind::Ident {
                 i += 1;
                 continue;
@@ -657,6 +660,22 @@ impl<'a> Scanner<'a> {
         if self.at_item_position(start) {
             self.undeclare(open, self.closing[open] as usize);
         }
+    }
+
+    /// Records the attribute starting at `#` token `hash` (`#[..]`, `#![..]`), brackets
+    /// included, as unread by the declarations pass: neither `collect_items` nor the
+    /// resolver reads an attribute, and a blank where one was still parses.
+    fn attribute(&mut self, hash: usize) {
+        let open = if self.punct_is(hash + 1, b'[') {
+            hash + 1
+        } else if self.punct_is(hash + 1, b'!') && self.punct_is(hash + 2, b'[') {
+            hash + 2
+        } else {
+            return;
+        };
+        let close = self.closing[open] as usize;
+        let whole = self.tokens[hash].start as usize..self.tokens[close].end as usize;
+        self.scan.undeclaring.push(whole);
     }
 
     /// Records the bytes between delimiter tokens `open` and `close` in
@@ -996,6 +1015,9 @@ impl<'a> Scanner<'a> {
                     // the field's value only by spelling its name.
                     let mut k = end + 1;
                     while k < close {
+                        if self.tokens[k].kind == Kind::Punct(b'#') && self.in_function == 0 {
+                            self.attribute(k);
+                        }
                         if self.tokens[k].kind == Kind::Ident
                             && self.punct_is(k + 1, b':')
                             && !self.punct_is(k + 2, b':')
@@ -1794,12 +1816,13 @@ mod tests {
 
     #[test]
     fn skeleton_blanks_what_the_declarations_pass_never_reads() {
-        let src = "enum E { A(Inner), B = 2 }\ntrait T { fn f(&self) -> u8; }\n\
+        let src = "#![no_std]\n#[derive(Debug)]\nenum E { A(Inner), B = 2 }\n\
+                   trait T { fn f(&self) -> u8; }\n\
                    macro_rules! m { ($x:expr) => { $x }; }\ncfg_rt! { pub struct Hidden; }\n\
                    a::b!(one, two);\nextern \"C\" { fn ext(); }\n\
                    lazy_static! { static ref L: Lock = Lock::new(); }\n\
-                   struct S { field: Kept }\nconst C: Typed = 1;\n\
-                   fn wrap(f: F) { inner!(f); spawn_blocking(f) }\n\
+                   struct S { #[serde(skip)] field: Kept }\nconst C: Typed = 1;\n\
+                   fn wrap(f: F) { #[rustfmt::skip] inner!(f); spawn_blocking(f) }\n\
                    fn other() { gone!(x) }\nfn not(a: bool) -> bool { return !(a) }\n";
         let scan = scan(src);
         let out = elide(
@@ -1808,7 +1831,8 @@ mod tests {
         );
         assert_eq!(out.len(), src.len());
         for gone in [
-            "Inner", "-> u8", "$x", "Hidden", "one", "fn ext", "gone", "return",
+            "Inner", "-> u8", "$x", "Hidden", "one", "fn ext", "gone", "return", "no_std",
+            "derive", "serde",
         ] {
             assert!(!out.contains(gone), "{gone} kept:\n{out}");
         }
@@ -1819,7 +1843,7 @@ mod tests {
             "Lock::new()",
             "field: Kept",
             "const C: Typed = 1;",
-            "inner!(f); spawn_blocking(f)",
+            "#[rustfmt::skip] inner!(f); spawn_blocking(f)",
         ] {
             assert!(out.contains(kept), "{kept} blanked:\n{out}");
         }
