@@ -395,22 +395,55 @@ fn read_source(
     }
 }
 
-/// A file of the run as read once: its text, and the function bodies each pass may blank.
+/// A file of the run as read once: its text, compressed, and the function bodies each pass
+/// may blank. Every text of the run waits between the passes, hundreds of megabytes on a
+/// large tree: LZ4 keeps a quarter of that, and each pass decompresses the file it parses.
 struct Source {
-    text: String,
+    compressed: Vec<u8>,
+    /// Whether the text spells `struct`, `static` or `->`: one that does not declares no
+    /// field, static or return type, and the first pass skips it (a sixth of a typical
+    /// corpus).
+    declares: bool,
     /// Bodies that cannot change a finding (see [`prescan`]).
     elided: Vec<std::ops::Range<usize>>,
     /// Bodies the first pass (declarations only) does not need.
     skeleton: Vec<std::ops::Range<usize>>,
 }
 
+/// A file's text as one pass reads it: whole, and as that pass parses it.
+struct Text {
+    whole: String,
+    blanked: Option<String>,
+}
+
+impl Text {
+    fn parsed(&self) -> &str {
+        self.blanked.as_deref().unwrap_or(&self.whole)
+    }
+}
+
 impl Source {
-    fn with_blanks(&self, ranges: &[std::ops::Range<usize>]) -> std::borrow::Cow<'_, str> {
-        if ranges.is_empty() {
-            std::borrow::Cow::Borrowed(&self.text)
-        } else {
-            std::borrow::Cow::Owned(prescan::elide(&self.text, ranges))
+    fn new(
+        text: &str,
+        elided: Vec<std::ops::Range<usize>>,
+        skeleton: Vec<std::ops::Range<usize>>,
+    ) -> Source {
+        Source {
+            compressed: lz4_flex::compress_prepend_size(text.as_bytes()),
+            declares: text.contains("struct") || text.contains("static") || text.contains("->"),
+            elided,
+            skeleton,
         }
+    }
+
+    /// The text, with `ranges` blanked.
+    fn text(&self, ranges: &[std::ops::Range<usize>]) -> Result<Text, String> {
+        let whole = lz4_flex::decompress_size_prepended(&self.compressed)
+            .ok()
+            .and_then(|bytes| String::from_utf8(bytes).ok())
+            .ok_or("internal error: the text kept between passes does not decompress")?;
+        let blanked = (!ranges.is_empty()).then(|| prescan::elide(&whole, ranges));
+        Ok(Text { whole, blanked })
     }
 }
 
@@ -425,15 +458,12 @@ fn collect_program_items(
     let declarations =
         |((_, unit), source): (&(PathBuf, crate_model::Unit), &Result<Source, String>)| {
             let source = source.as_ref().ok()?;
-            // A file without these tokens declares no field, static or return type: skip its
-            // parse (a sixth of the files of a typical corpus).
-            let text = &source.text;
-            if !(text.contains("struct") || text.contains("static") || text.contains("->")) {
+            if !source.declares {
                 return None;
             }
-            let skeleton = source.with_blanks(&source.skeleton);
+            let skeleton = source.text(&source.skeleton).ok()?;
             let items = std::panic::catch_unwind(AssertUnwindSafe(|| {
-                syn::parse_file(&skeleton)
+                syn::parse_file(skeleton.parsed())
                     .ok()
                     .map(|syntax| checker::file_items(&syntax, unit.module.clone()))
             }));
@@ -484,20 +514,14 @@ fn read_sources(
         } else {
             prescan::FileScan::default()
         };
-        Ok((text, scan))
+        Ok((Source::new(&text, Vec::new(), Vec::new()), scan))
     };
-    let scanned: Vec<Result<(String, prescan::FileScan), String>> =
+    let scanned: Vec<Result<(Source, prescan::FileScan), String>> =
         map_files(pool, &model.files, texts, read);
     if !settings.prescan {
         return scanned
             .into_iter()
-            .map(|file| {
-                file.map(|(text, _)| Source {
-                    text,
-                    elided: Vec::new(),
-                    skeleton: Vec::new(),
-                })
-            })
+            .map(|file| file.map(|(source, _)| source))
             .collect();
     }
     let mut crate_names: Vec<String> = Vec::new();
@@ -527,10 +551,10 @@ fn read_sources(
     scanned
         .into_iter()
         .map(|file| {
-            file.map(|(text, scan)| Source {
+            file.map(|(source, scan)| Source {
                 elided: plans.next().unwrap_or_default(),
                 skeleton: prescan::skeleton(&scan, &offload_names),
-                text,
+                ..source
             })
         })
         .collect()
@@ -624,6 +648,7 @@ pub fn lint_files(files: &[PathBuf], settings: &Settings) -> Report {
     )|
      -> Checked {
         let name = path.display().to_string();
+        let source = source.and_then(|source| source.text(&source.elided));
         let source = match source {
             Ok(source) => source,
             Err(message) => {
@@ -634,17 +659,11 @@ pub fn lint_files(files: &[PathBuf], settings: &Settings) -> Report {
                 return (Err((error, unit.report)), None);
             }
         };
-        let outcome = analyze(
-            &name,
-            &source.with_blanks(&source.elided),
-            settings,
-            unit,
-            Some(&run),
-        )
-        .map(|findings| (findings, unit.clone()))
-        .map_err(|error| (error, unit.report));
-        let suppressions =
-            (unit.report && source.text.contains(suppress::MARKER)).then_some((name, source.text));
+        let outcome = analyze(&name, source.parsed(), settings, unit, Some(&run))
+            .map(|findings| (findings, unit.clone()))
+            .map_err(|error| (error, unit.report));
+        let suppressions = (unit.report && source.whole.contains(suppress::MARKER))
+            .then_some((name, source.whole));
         (outcome, suppressions)
     };
     let outcomes: Vec<Checked> = map_files(&pool, &model.files, sources, check);
@@ -679,4 +698,24 @@ pub fn lint_files(files: &[PathBuf], settings: &Settings) -> Report {
     }
     report.sort();
     report
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_source_gives_back_its_text_whole_and_blanked() {
+        let text = "fn a() { 1 }\nfn b() { \u{1f980} }\n";
+        let source = Source::new(text, vec![8..11], Vec::new());
+        assert!(source.compressed.len() < 64);
+        assert!(!source.declares);
+        let elided = source.text(&source.elided).unwrap();
+        assert_eq!(elided.whole, text);
+        assert_eq!(elided.parsed(), "fn a() {   }\nfn b() { \u{1f980} }\n");
+        let whole = source.text(&source.skeleton).unwrap();
+        assert!(whole.blanked.is_none());
+        assert_eq!(whole.parsed(), text);
+        assert!(Source::new("struct S;", Vec::new(), Vec::new()).declares);
+    }
 }
