@@ -1641,8 +1641,30 @@ fn macro_name(mac: &syn::Macro) -> String {
 
 /// A call's span without its outer attributes (`#[allow(..)] f(x)` underlines `f(x)`).
 fn call_span(call: &ExprCall) -> Span {
-    let start = call.func.span();
+    let start = first_token_span(&call.func);
     start.join(call.paren_token.span.close()).unwrap_or(start)
+}
+
+/// The span of `expr`'s first token. syn's `Spanned::span` prints the whole expression back
+/// to tokens to find it, which costs an allocation per identifier on every recorded call; a
+/// path, the usual callee, starts at its `<`, its leading `::` or its first segment.
+fn first_token_span(expr: &Expr) -> Span {
+    match expr {
+        Expr::Path(path) if path.attrs.is_empty() => match (&path.qself, &path.path) {
+            (Some(qself), _) => qself.lt_token.span,
+            (
+                None,
+                syn::Path {
+                    leading_colon: Some(colon),
+                    ..
+                },
+            ) => colon.spans[0],
+            (None, syn::Path { segments, .. }) => segments
+                .first()
+                .map_or_else(|| expr.span(), |segment| segment.ident.span()),
+        },
+        _ => expr.span(),
+    }
 }
 
 /// The span rustc would underline for a method call: from the method name to the `)`.
