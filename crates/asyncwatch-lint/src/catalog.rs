@@ -4,7 +4,7 @@
 //! them into lookup tables once per process. Type facts (what a constructor or method returns)
 //! live in [`crate::types`].
 
-use std::collections::HashMap;
+use foldhash::HashMap;
 use std::sync::OnceLock;
 
 use crate::rule::Rule;

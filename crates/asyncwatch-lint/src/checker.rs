@@ -6,7 +6,7 @@
 //! means; and local variable types, so method calls are judged by their receiver's type.
 //! Rules are data ([`Catalog`]); this module decides *where* a catalog entry applies.
 
-use std::collections::{HashMap, HashSet};
+use foldhash::{HashMap, HashMapExt as _, HashSet, HashSetExt as _};
 
 use asyncwatch_diagnostics::{Diagnostic, Related};
 use proc_macro2::Span;

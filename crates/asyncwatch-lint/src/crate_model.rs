@@ -12,7 +12,7 @@
 //! double the cost of a run. The scan also sees declarations inside macro bodies
 //! (`cfg_rt! { mod spawn; }`), which a parse would not.
 
-use std::collections::{HashMap, HashSet};
+use foldhash::{HashMap, HashMapExt as _, HashSet, HashSetExt as _};
 use std::path::{Path, PathBuf};
 
 /// Where a file sits in the program.

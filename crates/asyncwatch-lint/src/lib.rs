@@ -35,7 +35,7 @@ mod summaries;
 mod suppress;
 mod types;
 
-use std::collections::{HashMap, HashSet};
+use foldhash::{HashMap, HashMapExt as _, HashSet, HashSetExt as _};
 use std::panic::AssertUnwindSafe;
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -707,7 +707,8 @@ mod tests {
     #[test]
     fn a_source_gives_back_its_text_whole_and_blanked() {
         let text = "fn a() { 1 }\nfn b() { \u{1f980} }\n";
-        let source = Source::new(text, vec![8..11], Vec::new());
+        let body = 8..11;
+        let source = Source::new(text, vec![body], Vec::new());
         assert!(source.compressed.len() < 64);
         assert!(!source.declares);
         let elided = source.text(&source.elided).unwrap();

@@ -7,7 +7,7 @@
 //! for names the catalog knows. Paths into the user's own crate resolve to `crate::...` and
 //! never match the catalog, so a local `fn sleep` or `mod fs` is never mistaken for std's.
 
-use std::collections::{HashMap, HashSet};
+use foldhash::{HashMap, HashSet};
 
 use syn::{Item, UseTree};
 

@@ -9,7 +9,8 @@
 //! chain found, which is a shortest one). A call from async code to a blocking function is a
 //! finding at the call site, with the whole chain as related locations.
 
-use std::collections::{HashMap, HashSet, VecDeque};
+use foldhash::{HashMap, HashSet, HashSetExt as _};
+use std::collections::VecDeque;
 use std::sync::Arc;
 
 use asyncwatch_diagnostics::{Diagnostic, Related};

@@ -3,7 +3,7 @@
 //! `Arc<Mutex<Receiver<T>>>` reaches a receiver through two derefs. Anything it cannot follow is
 //! [`Ty::Unknown`], and unknown receivers are never reported by type.
 
-use std::collections::HashMap;
+use foldhash::HashMap;
 use std::sync::OnceLock;
 
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
