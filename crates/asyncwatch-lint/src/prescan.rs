@@ -421,6 +421,9 @@ pub(crate) struct FileScan {
     /// traits (only their names are read), of `extern` blocks and of item macros (only
     /// `lazy_static!` declares what it reads), and attributes, outside function bodies.
     undeclaring: Vec<Range<usize>>,
+    /// Initializers of statics and consts that spell no identifier (data tables): no pass
+    /// reads anything in them.
+    inert: Vec<Range<usize>>,
 }
 
 impl FileScan {
@@ -659,6 +662,63 @@ impl<'a> Scanner<'a> {
         }
         if self.at_item_position(start) {
             self.undeclare(open, self.closing[open] as usize);
+        }
+    }
+
+    /// Records the initializer of the static or const whose name is token `name` and whose
+    /// `;` is token `end`, when it is one delimited group (after an optional `&`, `&mut`, or
+    /// path with an optional `!`: `[..]`, `&[..]`, `Table { .. }`, `Lazy::new(..)`,
+    /// `vec![..]`), blank inside, which still parses: the declarations pass reads a static's
+    /// type only. A group that spells no identifier at all (a data table: numbers, strings,
+    /// punctuation) holds no path, call or async context, so no pass needs it.
+    fn initializer(&mut self, name: usize, end: usize) {
+        if !self.punct_is(end, b';') {
+            return;
+        }
+        let mut k = name;
+        while k < end && !self.punct_is(k, b'=') {
+            if matches!(self.tokens[k].kind, Kind::Punct(b'(' | b'[' | b'{')) {
+                k = self.closing[k] as usize;
+            }
+            k += 1;
+        }
+        let mut open = k + 1;
+        if self.punct_is(open, b'&') {
+            open += 1;
+            if self.ident_is(open, b"mut") {
+                open += 1;
+            }
+        }
+        if self.tokens.get(open).is_some_and(|t| t.kind == Kind::Ident) {
+            while self.punct_is(open + 1, b':')
+                && self.punct_is(open + 2, b':')
+                && self
+                    .tokens
+                    .get(open + 3)
+                    .is_some_and(|t| t.kind == Kind::Ident)
+            {
+                open += 3;
+            }
+            open += 1;
+            if self.punct_is(open, b'!') {
+                open += 1;
+            }
+        }
+        if open >= end
+            || !matches!(self.tokens[open].kind, Kind::Punct(b'(' | b'[' | b'{'))
+            || self.closing[open] as usize != end - 1
+        {
+            return;
+        }
+        let close = end - 1;
+        let body = self.tokens[open].end as usize..self.tokens[close].start as usize;
+        if self.tokens[open + 1..close]
+            .iter()
+            .all(|t| t.kind != Kind::Ident)
+        {
+            self.scan.inert.push(body);
+        } else if self.in_function == 0 {
+            self.scan.undeclaring.push(body);
         }
     }
 
@@ -1054,6 +1114,9 @@ impl<'a> Scanner<'a> {
             }
             k.min(limit.saturating_sub(1))
         };
+        if !braced && !self.ident_is(start, b"type") {
+            self.initializer(i, end);
+        }
         if associated {
             names.clear();
         }
@@ -1221,7 +1284,8 @@ pub(crate) fn plan(
                         !kept
                     })
                     .map(|(_, function)| function.body.clone())
-                    .chain(scan.docs.iter().cloned()),
+                    .chain(scan.docs.iter().cloned())
+                    .chain(scan.inert.iter().cloned()),
             )
         })
         .collect()
@@ -1425,7 +1489,8 @@ pub(crate) fn skeleton(scan: &FileScan, offload_names: &NameSet) -> Vec<Range<us
             .filter(|function| !scan.mentions(function).any(|m| offload_names.contains(m)))
             .map(|function| function.body.clone())
             .chain(scan.docs.iter().cloned())
-            .chain(scan.undeclaring.iter().cloned()),
+            .chain(scan.undeclaring.iter().cloned())
+            .chain(scan.inert.iter().cloned()),
     )
 }
 
@@ -1848,6 +1913,45 @@ mod tests {
             assert!(out.contains(kept), "{kept} blanked:\n{out}");
         }
         assert!(syn::parse_file(&out).is_ok(), "{out}");
+    }
+
+    #[test]
+    fn data_initializers_are_blanked_for_every_pass_and_others_for_declarations_only() {
+        let src =
+            "static TABLE: [u16; 3] = [1, 0x2, 3];\nconst NAMES: &[&str] = &[\"a\", \"b\"];\n\
+                   static CLIENT: Lazy<Client> = Lazy::new(|| Client::new());\n\
+                   const P: Point = Point { x: 1 };\ntype Row = [u8; 4];\n\
+                   const E: u8 = 1 + 2;\nconst OFF: u8 = a::B;\n";
+        let main = elided(src, &["Client"]);
+        for gone in ["0x2", "\"a\""] {
+            assert!(!main.contains(gone), "{gone} kept:\n{main}");
+        }
+        for kept in [
+            "Lazy::new(|| Client::new())",
+            "Point { x: 1 }",
+            "[u8; 4]",
+            "1 + 2",
+            "a::B",
+        ] {
+            assert!(main.contains(kept), "{kept} blanked:\n{main}");
+        }
+        let scan = scan(src);
+        let skeleton = elide(src, &skeleton(&scan, &NameSet::default()));
+        for gone in ["0x2", "|| Client", "x: 1"] {
+            assert!(!skeleton.contains(gone), "{gone} kept:\n{skeleton}");
+        }
+        for kept in [
+            "Lazy<Client> = Lazy::new(",
+            "type Row = [u8; 4];",
+            "1 + 2",
+            "a::B",
+        ] {
+            assert!(skeleton.contains(kept), "{kept} blanked:\n{skeleton}");
+        }
+        for out in [&main, &skeleton] {
+            assert_eq!(out.len(), src.len());
+            assert!(syn::parse_file(out).is_ok(), "{out}");
+        }
     }
 
     #[test]
