@@ -115,10 +115,32 @@ impl Program {
     }
 
     /// The functions a path may name, following `use` re-exports and globs.
-    fn resolve(&self, path: &str, depth: usize) -> Vec<usize> {
-        if depth > 8 {
+    fn resolve(&self, path: &str) -> Vec<usize> {
+        self.resolve_from(path, 0, &mut HashMap::default())
+    }
+
+    /// [`Program::resolve`] of `path` reached after `depth` re-exports. `failed` holds the
+    /// paths this search found nothing at, with the least depth they were searched from:
+    /// modules that glob-import each other (zerocopy's, a dozen deep) make the same paths
+    /// recur exponentially often, and a path that yielded nothing with more of the depth
+    /// budget left yields nothing with less, so it is not searched again.
+    fn resolve_from(
+        &self,
+        path: &str,
+        depth: usize,
+        failed: &mut HashMap<String, usize>,
+    ) -> Vec<usize> {
+        if depth > 8 || failed.get(path).is_some_and(|&searched| searched <= depth) {
             return Vec::new();
         }
+        let found = self.search(path, depth, failed);
+        if found.is_empty() {
+            failed.insert(path.to_owned(), depth);
+        }
+        found
+    }
+
+    fn search(&self, path: &str, depth: usize, failed: &mut HashMap<String, usize>) -> Vec<usize> {
         if let Some(found) = self.by_key.get(path) {
             return found.clone();
         }
@@ -132,7 +154,7 @@ impl Program {
         for &end in ends.iter().rev() {
             if let Some(target) = self.aliases.get(&path[..end]) {
                 let followed = format!("{target}{}", &path[end..]);
-                return self.resolve(&followed, depth + 1);
+                return self.resolve_from(&followed, depth + 1, failed);
             }
         }
         if let [.., module_end, _] = ends[..] {
@@ -140,7 +162,7 @@ impl Program {
             let name = &path[module_end + 2..];
             if let Some(globs) = self.globs.get(module) {
                 for glob in globs {
-                    let found = self.resolve(&format!("{glob}::{name}"), depth + 1);
+                    let found = self.resolve_from(&format!("{glob}::{name}"), depth + 1, failed);
                     if !found.is_empty() {
                         return found;
                     }
@@ -155,7 +177,7 @@ impl Program {
     fn callee<'c>(&self, call: &'c Call) -> Option<(usize, &'c str)> {
         call.candidates
             .iter()
-            .find_map(|candidate| match self.resolve(candidate, 0).as_slice() {
+            .find_map(|candidate| match self.resolve(candidate).as_slice() {
                 [single] => Some((*single, candidate.as_str())),
                 _ => None,
             })
@@ -372,4 +394,60 @@ pub(crate) fn resolve(files: Vec<(FileFindings, Unit)>, settings: &Settings) -> 
         }
     }
     diagnostics
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn program(functions: &[&str]) -> Program {
+        let mut program = Program::default();
+        for (index, key) in functions.iter().enumerate() {
+            program.functions.push(Function {
+                key: (*key).to_owned(),
+                crate_name: Arc::from("m"),
+                file: Arc::from("lib.rs"),
+                is_async: false,
+                direct: None,
+            });
+            program
+                .by_key
+                .entry((*key).to_owned())
+                .or_default()
+                .push(index);
+        }
+        program
+    }
+
+    #[test]
+    fn paths_resolve_through_chains_of_globs_and_aliases_and_cycles_end() {
+        let mut program = program(&["m::b5::target", "m::real::f"]);
+        // b0 -> b1 -> ... -> b5, each `pub use` of the next with a glob.
+        for k in 0..5 {
+            program
+                .globs
+                .insert(format!("m::b{k}"), vec![format!("m::b{}", k + 1)]);
+        }
+        program
+            .aliases
+            .insert("m::renamed".to_owned(), "m::real".to_owned());
+        // A dozen modules that each glob-import all the others: the search must still end,
+        // and find what one of them defines.
+        let ring: Vec<String> = (0..12).map(|k| format!("m::r{k}")).collect();
+        for module in &ring {
+            let others = ring.iter().filter(|o| *o != module).cloned().collect();
+            program.globs.insert(module.clone(), others);
+        }
+        program
+            .globs
+            .get_mut("m::r11")
+            .unwrap()
+            .push("m::b5".to_owned());
+
+        assert_eq!(program.resolve("m::b0::target"), vec![0]);
+        assert_eq!(program.resolve("m::renamed::f"), vec![1]);
+        assert_eq!(program.resolve("m::r0::target"), vec![0]);
+        assert!(program.resolve("m::r0::missing").is_empty());
+        assert!(program.resolve("m::b0::missing").is_empty());
+    }
 }
