@@ -397,7 +397,8 @@ fn read_source(
 
 /// A file of the run as read once: its text, compressed, and the function bodies each pass
 /// may blank. Every text of the run waits between the passes, hundreds of megabytes on a
-/// large tree: LZ4 keeps a quarter of that, and each pass decompresses the file it parses.
+/// large tree: LZ4 keeps a third to a quarter of that (doc comments compress least), and each
+/// pass decompresses the file it parses.
 struct Source {
     compressed: Vec<u8>,
     /// Whether the text spells `struct`, `static` or `->`: one that does not declares no
@@ -709,7 +710,6 @@ mod tests {
         let text = "fn a() { 1 }\nfn b() { \u{1f980} }\n";
         let body = 8..11;
         let source = Source::new(text, vec![body], Vec::new());
-        assert!(source.compressed.len() < 64);
         assert!(!source.declares);
         let elided = source.text(&source.elided).unwrap();
         assert_eq!(elided.whole, text);
