@@ -2,8 +2,11 @@
 //! of `asyncwatch lint` grow with the size of its input.
 //!
 //! The crate directories under DIR (default: the registry cache, `$CARGO_HOME/registry/src`,
-//! whose `index.*` level is looked through) are sorted by name; step `i` of `K` lints the first
-//! `1/2^(K-i)` of them (with K = 4: an eighth, a quarter, half, all) in one release process,
+//! whose `index.*` level is looked through) are sorted by name; step `i` of `K` lints every
+//! `2^(K-i)`-th of them (with K = 4: every eighth, every fourth, every other one, all) in one
+//! release process. Every step thus samples the same mix of crates (a prefix by name would
+//! put all of `windows-sys` and `zerocopy` in the last steps), and each step's crates include
+//! the previous step's,
 //! the crate directories passed as separate arguments (the linter does not follow symlinked
 //! directories below its arguments, so a directory of symlinks would look empty). Linear time
 //! shows as a roughly constant s/MB from step to step; memory that does not grow with the run
@@ -72,13 +75,12 @@ pub fn run(args: &[String]) -> anyhow::Result<()> {
     for krate in &crates {
         sizes.push(corpus_size(std::slice::from_ref(krate))?);
     }
-    let mut counts: Vec<usize> = (0..steps)
-        .map(|i| {
-            let share = 1u64 << (steps - 1 - i);
-            crates.len().div_ceil(share as usize).max(1)
-        })
+    // Each step's crates, as a stride through the sorted list.
+    let mut strides: Vec<usize> = (0..steps)
+        .map(|i| (1usize << (steps - 1 - i)).min(crates.len()))
         .collect();
-    counts.dedup();
+    strides.dedup();
+    let chosen = |stride: usize| -> Vec<&PathBuf> { crates.iter().step_by(stride).collect() };
     let argument_bytes: usize = crates.iter().map(|c| c.as_os_str().len() + 1).sum();
     if argument_bytes > MAX_ARGUMENT_BYTES {
         bail!(
@@ -94,21 +96,23 @@ pub fn run(args: &[String]) -> anyhow::Result<()> {
             .args(&crates),
         Output::Discard,
     )?;
-    let mut samples: Vec<Vec<measure::Sample>> = counts.iter().map(|_| Vec::new()).collect();
+    let mut samples: Vec<Vec<measure::Sample>> = strides.iter().map(|_| Vec::new()).collect();
     for round in 0..rounds {
-        for (step, &count) in counts.iter().enumerate() {
+        for (step, &stride) in strides.iter().enumerate() {
+            let crates = chosen(stride);
             if !json {
                 eprint!(
-                    "\rround {}/{rounds}, step {}/{}: {count} crates   ",
+                    "\rround {}/{rounds}, step {}/{}: {} crates   ",
                     round + 1,
                     step + 1,
-                    counts.len()
+                    strides.len(),
+                    crates.len()
                 );
             }
             let sample = measure::run_ok(
                 Command::new(bin.join("asyncwatch"))
                     .args(LINT_ARGS)
-                    .args(&crates[..count]),
+                    .args(crates),
                 Output::Discard,
             )?;
             samples[step].push(sample);
@@ -124,13 +128,13 @@ pub fn run(args: &[String]) -> anyhow::Result<()> {
         bytes: u64,
         stats: Stats,
     }
-    let rows: Vec<Row> = counts
+    let rows: Vec<Row> = strides
         .iter()
         .zip(&samples)
-        .map(|(&count, samples)| Row {
-            crates: count,
-            files: sizes[..count].iter().map(|(files, _)| files).sum(),
-            bytes: sizes[..count].iter().map(|(_, bytes)| bytes).sum(),
+        .map(|(&stride, samples)| Row {
+            crates: chosen(stride).len(),
+            files: sizes.iter().step_by(stride).map(|(files, _)| files).sum(),
+            bytes: sizes.iter().step_by(stride).map(|(_, bytes)| bytes).sum(),
             stats: Stats::of(samples),
         })
         .collect();
@@ -166,7 +170,7 @@ pub fn run(args: &[String]) -> anyhow::Result<()> {
 
     context.print();
     println!(
-        "input:   {} ({} crate directories, sorted by name); {} threads; {rounds} round{} per step (median wall time, largest peak RSS)",
+        "input:   {} ({} crate directories, sorted by name; step i of K takes every 2^(K-i)-th); {} threads; {rounds} round{} per step (median wall time, largest peak RSS)",
         dir.display(),
         crates.len(),
         rayon::current_num_threads(),
