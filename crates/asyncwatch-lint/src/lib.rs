@@ -395,12 +395,9 @@ fn read_source(
     }
 }
 
-/// A file of the run as read once: its text, compressed, and the function bodies each pass
-/// may blank. Every text of the run waits between the passes, hundreds of megabytes on a
-/// large tree: LZ4 keeps a third to a quarter of that (doc comments compress least), and each
-/// pass decompresses the file it parses.
+/// A file of the run as read once: its text, and the function bodies each pass may blank.
 struct Source {
-    compressed: Vec<u8>,
+    stored: Stored,
     /// Whether the text spells `struct`, `static` or `->`: one that does not declares no
     /// field, static or return type, and the first pass skips it (a sixth of a typical
     /// corpus).
@@ -411,38 +408,61 @@ struct Source {
     skeleton: Vec<std::ops::Range<usize>>,
 }
 
+/// How a text waits between the passes.
+enum Stored {
+    Plain(String),
+    /// LZ4, in a run whose texts take more than [`COMPRESS_ABOVE`] bytes: a third to a
+    /// quarter of the size (doc comments compress least), and each pass decompresses the
+    /// file it parses.
+    Compressed(Vec<u8>),
+}
+
+/// Below this many bytes of text in a run, keeping every text whole costs less memory than
+/// the rest of the run does (the 28-crate corpus: 25 MB of text, 100 MB peak), and
+/// compressing would cost 3% of the CPU time; above it, the texts are hundreds of megabytes
+/// (391 MB for the registry cache, held at once).
+const COMPRESS_ABOVE: usize = 64 << 20;
+
 /// A file's text as one pass reads it: whole, and as that pass parses it.
-struct Text {
-    whole: String,
+struct Text<'s> {
+    whole: std::borrow::Cow<'s, str>,
     blanked: Option<String>,
 }
 
-impl Text {
+impl Text<'_> {
     fn parsed(&self) -> &str {
         self.blanked.as_deref().unwrap_or(&self.whole)
     }
 }
 
 impl Source {
-    fn new(
-        text: &str,
-        elided: Vec<std::ops::Range<usize>>,
-        skeleton: Vec<std::ops::Range<usize>>,
-    ) -> Source {
+    /// `text`, waiting compressed when `compress`, with nothing blanked yet.
+    fn new(text: String, compress: bool) -> Source {
+        let declares = text.contains("struct") || text.contains("static") || text.contains("->");
+        let stored = if compress {
+            Stored::Compressed(lz4_flex::compress_prepend_size(text.as_bytes()))
+        } else {
+            Stored::Plain(text)
+        };
         Source {
-            compressed: lz4_flex::compress_prepend_size(text.as_bytes()),
-            declares: text.contains("struct") || text.contains("static") || text.contains("->"),
-            elided,
-            skeleton,
+            stored,
+            declares,
+            elided: Vec::new(),
+            skeleton: Vec::new(),
         }
     }
 
     /// The text, with `ranges` blanked.
-    fn text(&self, ranges: &[std::ops::Range<usize>]) -> Result<Text, String> {
-        let whole = lz4_flex::decompress_size_prepended(&self.compressed)
-            .ok()
-            .and_then(|bytes| String::from_utf8(bytes).ok())
-            .ok_or("internal error: the text kept between passes does not decompress")?;
+    fn text(&self, ranges: &[std::ops::Range<usize>]) -> Result<Text<'_>, String> {
+        let whole = match &self.stored {
+            Stored::Plain(text) => std::borrow::Cow::Borrowed(text.as_str()),
+            Stored::Compressed(bytes) => std::borrow::Cow::Owned(
+                lz4_flex::decompress_size_prepended(bytes)
+                    .ok()
+                    .and_then(|bytes| String::from_utf8(bytes).ok())
+                    .ok_or("internal error: the text kept between passes does not decompress")?,
+            ),
+        };
         let blanked = (!ranges.is_empty()).then(|| prescan::elide(&whole, ranges));
         Ok(Text { whole, blanked })
     }
@@ -505,6 +525,12 @@ fn read_sources(
     pool: &Option<rayon::ThreadPool>,
 ) -> Vec<Result<Source, String>> {
     let texts = std::mem::take(&mut model.texts);
+    let text_bytes: usize = texts
+        .iter()
+        .flatten()
+        .map(|text| text.as_ref().map_or(0, String::len))
+        .sum();
+    let compress = text_bytes > COMPRESS_ABOVE;
     let read = |((path, _), read): (
         &(PathBuf, crate_model::Unit),
         Option<Result<String, String>>,
@@ -515,7 +541,7 @@ fn read_sources(
         } else {
             prescan::FileScan::default()
         };
-        Ok((Source::new(&text, Vec::new(), Vec::new()), scan))
+        Ok((Source::new(text, compress), scan))
     };
     let scanned: Vec<Result<(Source, prescan::FileScan), String>> =
         map_files(pool, &model.files, texts, read);
@@ -649,9 +675,15 @@ pub fn lint_files(files: &[PathBuf], settings: &Settings) -> Report {
     )|
      -> Checked {
         let name = path.display().to_string();
-        let source = source.and_then(|source| source.text(&source.elided));
-        let source = match source {
-            Ok(source) => source,
+        let text = source.and_then(|source| {
+            let text = source.text(&source.elided)?;
+            let analyzed = analyze(&name, text.parsed(), settings, unit, Some(&run));
+            let suppressions = (unit.report && text.whole.contains(suppress::MARKER))
+                .then(|| text.whole.into_owned());
+            Ok((analyzed, suppressions))
+        });
+        let (outcome, suppressions) = match text {
+            Ok(analyzed) => analyzed,
             Err(message) => {
                 let error = FileError {
                     file: name,
@@ -660,12 +692,10 @@ pub fn lint_files(files: &[PathBuf], settings: &Settings) -> Report {
                 return (Err((error, unit.report)), None);
             }
         };
-        let outcome = analyze(&name, source.parsed(), settings, unit, Some(&run))
+        let outcome = outcome
             .map(|findings| (findings, unit.clone()))
             .map_err(|error| (error, unit.report));
-        let suppressions = (unit.report && source.whole.contains(suppress::MARKER))
-            .then_some((name, source.whole));
-        (outcome, suppressions)
+        (outcome, suppressions.map(|text| (name, text)))
     };
     let outcomes: Vec<Checked> = map_files(&pool, &model.files, sources, check);
     let mut analyzed = Vec::new();
@@ -706,17 +736,20 @@ mod tests {
     use super::*;
 
     #[test]
-    fn a_source_gives_back_its_text_whole_and_blanked() {
+    fn a_source_gives_back_its_text_whole_and_blanked_stored_either_way() {
         let text = "fn a() { 1 }\nfn b() { \u{1f980} }\n";
-        let body = 8..11;
-        let source = Source::new(text, vec![body], Vec::new());
-        assert!(!source.declares);
-        let elided = source.text(&source.elided).unwrap();
-        assert_eq!(elided.whole, text);
-        assert_eq!(elided.parsed(), "fn a() {   }\nfn b() { \u{1f980} }\n");
-        let whole = source.text(&source.skeleton).unwrap();
-        assert!(whole.blanked.is_none());
-        assert_eq!(whole.parsed(), text);
-        assert!(Source::new("struct S;", Vec::new(), Vec::new()).declares);
+        for compress in [false, true] {
+            let mut source = Source::new(text.to_owned(), compress);
+            assert_eq!(matches!(source.stored, Stored::Compressed(_)), compress);
+            assert!(!source.declares);
+            source.elided = vec![8..11, 22..26];
+            let elided = source.text(&source.elided).unwrap();
+            assert_eq!(elided.whole, text);
+            assert_eq!(elided.parsed(), "fn a() {   }\nfn b() {      }\n");
+            let whole = source.text(&source.skeleton).unwrap();
+            assert!(whole.blanked.is_none());
+            assert_eq!(whole.parsed(), text);
+        }
+        assert!(Source::new("struct S;".to_owned(), true).declares);
     }
 }
