@@ -461,10 +461,15 @@ impl<'a> Scanner<'a> {
         &self.src[token.start as usize..token.end as usize]
     }
 
+    /// The bytes between delimiter tokens `open` and `close`.
+    fn inside(&self, open: usize, close: usize) -> Range<usize> {
+        self.tokens[open].end as usize..self.tokens[close].start as usize
+    }
+
     fn ident_is(&self, index: usize, word: &[u8]) -> bool {
-        self.tokens.get(index).is_some_and(|t| {
-            t.kind == Kind::Ident && &self.src[t.start as usize..t.end as usize] == word
-        })
+        self.tokens
+            .get(index)
+            .is_some_and(|t| t.kind == Kind::Ident && self.text(*t) == word)
     }
 
     fn punct_is(&self, index: usize, c: u8) -> bool {
@@ -492,7 +497,7 @@ impl<'a> Scanner<'a> {
                     };
                 }
                 Kind::Ident => {
-                    let word = &self.src[previous.start as usize..previous.end as usize];
+                    let word = self.text(*previous);
                     if KEYWORDS_BEFORE_ITEM.contains(&word) {
                         i -= 1;
                         continue;
@@ -552,7 +557,7 @@ impl<'a> Scanner<'a> {
                 i += 1;
                 continue;
             }
-            let word = &self.src[token.start as usize..token.end as usize];
+            let word = self.text(token);
             match word {
                 b"fn"
                     if self
@@ -601,7 +606,7 @@ impl<'a> Scanner<'a> {
                                 // `use io::Write as _` names nothing.
                                 if before.kind == Kind::Ident
                                     && after.kind == Kind::Ident
-                                    && &self.src[after.start as usize..after.end as usize] != b"_"
+                                    && self.text(*after) != b"_"
                                 {
                                     self.scan.renames.push((before.hash, after.hash));
                                 }
@@ -711,7 +716,7 @@ impl<'a> Scanner<'a> {
             return;
         }
         let close = end - 1;
-        let body = self.tokens[open].end as usize..self.tokens[close].start as usize;
+        let body = self.inside(open, close);
         if self.tokens[open + 1..close]
             .iter()
             .all(|t| t.kind != Kind::Ident)
@@ -741,7 +746,7 @@ impl<'a> Scanner<'a> {
     /// Records the bytes between delimiter tokens `open` and `close` in
     /// [`FileScan::undeclaring`].
     fn undeclare(&mut self, open: usize, close: usize) {
-        let body = self.tokens[open].end as usize..self.tokens[close].start as usize;
+        let body = self.inside(open, close);
         self.scan.undeclaring.push(body);
     }
 
@@ -781,7 +786,7 @@ impl<'a> Scanner<'a> {
 
     fn function(&mut self, fn_index: usize, limit: usize, header: Option<&Header>) -> usize {
         let name_token = self.tokens[fn_index + 1];
-        let name = &self.src[name_token.start as usize..name_token.end as usize];
+        let name = self.text(name_token);
         let Some(end) = self.header_end(fn_index + 2, limit) else {
             return fn_index + 2;
         };
@@ -796,9 +801,7 @@ impl<'a> Scanner<'a> {
             let t = self.tokens[j - 1];
             match t.kind {
                 Kind::Ident | Kind::Literal => {
-                    if t.kind == Kind::Ident
-                        && &self.src[t.start as usize..t.end as usize] == b"async"
-                    {
+                    if t.kind == Kind::Ident && self.text(t) == b"async" {
                         is_async_fn = true;
                     }
                     j -= 1;
@@ -819,7 +822,7 @@ impl<'a> Scanner<'a> {
         // The checker's executor-polled functions: their code is an async context, so they
         // never make their callers block.
         let polled = header.and_then(|h| h.trait_name).is_some_and(|t| {
-            let t = &self.src[t.start as usize..t.end as usize];
+            let t = self.text(t);
             (POLLED_TRAITS.contains(&t) && name.starts_with(b"poll"))
                 || (t == b"Service" && name == b"call")
         }) || self.takes_task_context(fn_index + 2, end);
@@ -840,7 +843,7 @@ impl<'a> Scanner<'a> {
             propagates,
             is_async_fn: is_async_fn || polled,
             async_marker,
-            body: self.tokens[end].end as usize..self.tokens[close].start as usize,
+            body: self.inside(end, close),
             mentions,
             header: header.map(|h| h.index as u32),
         });
@@ -960,7 +963,7 @@ impl<'a> Scanner<'a> {
                 Kind::Punct(b'(' | b'[') if angle == 0 => return None,
                 Kind::Ident if angle == 0 => {
                     let t = self.tokens[i];
-                    last = Some(&self.src[t.start as usize..t.end as usize]);
+                    last = Some(self.text(t));
                 }
                 _ => {}
             }
@@ -1060,9 +1063,11 @@ impl<'a> Scanner<'a> {
         while self.ident_is(i, b"mut") || self.ident_is(i, b"ref") {
             i += 1;
         }
-        if let Some(t) = self.tokens.get(i).filter(|t| {
-            t.kind == Kind::Ident && &self.src[t.start as usize..t.end as usize] != b"_"
-        }) {
+        if let Some(t) = self
+            .tokens
+            .get(i)
+            .filter(|t| t.kind == Kind::Ident && self.text(**t) != b"_")
+        {
             names.push(t.hash);
         }
         let is_enum = self.ident_is(start, b"enum");
@@ -1328,14 +1333,14 @@ impl Visibility {
             for ident in &scan.idents {
                 if let Some(spelled) = by_name.get(ident) {
                     for &x in spelled {
-                        reach[crates[f]][x / 64] |= 1 << (x % 64);
+                        set_bit(&mut reach[crates[f]], x);
                     }
                 }
             }
         }
         for (c, row) in reach.iter_mut().enumerate() {
             if let Some(x) = column[c] {
-                row[x / 64] |= 1 << (x % 64);
+                set_bit(row, x);
             }
         }
         // Warshall over the spellable crates, a word at a time.
@@ -1346,7 +1351,7 @@ impl Visibility {
             let x = column[k].unwrap_or_default();
             let through = reach[k].clone();
             for &c in &library {
-                if reach[c][x / 64] & (1 << (x % 64)) != 0 {
+                if bit(&reach[c], x) {
                     for (word, via) in reach[c].iter_mut().zip(&through) {
                         *word |= via;
                     }
@@ -1362,7 +1367,7 @@ impl Visibility {
             let mut row = reach[c].clone();
             for (i, &k) in library.iter().enumerate() {
                 let x = column[k].unwrap_or_default();
-                if reach[c][x / 64] & (1 << (x % 64)) != 0 {
+                if bit(&reach[c], x) {
                     for (word, via) in row.iter_mut().zip(&closed[i]) {
                         *word |= via;
                     }
@@ -1375,9 +1380,17 @@ impl Visibility {
 
     /// Whether code of crate `home` can reach names of crate `other`.
     fn sees(&self, home: usize, other: usize) -> bool {
-        home == other
-            || self.column[other].is_some_and(|x| self.reach[home][x / 64] & (1 << (x % 64)) != 0)
+        home == other || self.column[other].is_some_and(|x| bit(&self.reach[home], x))
     }
+}
+
+/// Whether bit `x` of the bit row `row` is set.
+fn bit(row: &[u64], x: usize) -> bool {
+    row[x / 64] & (1 << (x % 64)) != 0
+}
+
+fn set_bit(row: &mut [u64], x: usize) {
+    row[x / 64] |= 1 << (x % 64);
 }
 
 /// For every function of every file, whether it spells one of `seeds` or a name the fixed
