@@ -517,6 +517,15 @@ fn map_files<T: Send, R: Send>(
     }
 }
 
+/// `f` on `pool` when there is one (its parallel iterators then use the pool's threads),
+/// else on this thread.
+fn on_pool<R: Send>(pool: &Option<rayon::ThreadPool>, f: impl FnOnce() -> R + Send) -> R {
+    match pool {
+        Some(pool) => pool.install(f),
+        None => f(),
+    }
+}
+
 /// Takes every file's text from the model (reading those it has not read) and, unless
 /// `settings.prescan` is off, plans which function bodies each pass blanks (see [`prescan`]).
 fn read_sources(
@@ -720,10 +729,7 @@ pub fn lint_files(files: &[PathBuf], settings: &Settings) -> Report {
         deps::store(key, crate_name, &facts);
     }
     analyzed.extend(cached);
-    report.diagnostics = match &pool {
-        Some(pool) => pool.install(|| summaries::resolve(analyzed, settings)),
-        None => summaries::resolve(analyzed, settings),
-    };
+    report.diagnostics = on_pool(&pool, || summaries::resolve(analyzed, settings));
     for (name, text) in &with_suppressions {
         suppress::apply(name, text, &mut report.diagnostics, settings);
     }
