@@ -53,12 +53,7 @@ impl Ty {
     /// The type a method call may auto-deref to, if this is a smart pointer or guard.
     pub(crate) fn deref(&self) -> Option<Ty> {
         match self {
-            Ty::Path(path, args)
-                if DEREF_WRAPPERS.contains(&path.as_str())
-                    || LOCK_GUARDS.contains(&path.as_str()) =>
-            {
-                args.first().cloned()
-            }
+            Ty::Path(path, args) if derefs(path) => args.first().cloned(),
             _ => None,
         }
     }
@@ -100,6 +95,11 @@ impl Ty {
 fn is_result_like(path: &str) -> bool {
     let last = path.rsplit("::").next().unwrap_or(path);
     last.ends_with("Result") || last == "Option"
+}
+
+/// Whether the type at `path` auto-derefs to its first generic argument.
+pub(crate) fn derefs(path: &str) -> bool {
+    DEREF_WRAPPERS.contains(&path) || LOCK_GUARDS.contains(&path)
 }
 
 const DEREF_WRAPPERS: &[&str] = &[
