@@ -494,13 +494,26 @@ fn collect_program_items(
                 .flatten()
                 .map(|items| (items, unit.crate_name.clone()))
         };
-    let files = map_files(pool, &model.files, sources.iter().collect(), declarations);
+    // A chunk at a time: each file's declarations are far larger before `ProgramItems::add`
+    // keeps what can answer a lookup, and the whole run's at once were a registry cache's
+    // peak.
     let mut program = checker::ProgramItems::default();
-    for (items, crate_name) in files.into_iter().flatten() {
-        program.add(items, &crate_name);
+    for (files, sources) in model
+        .files
+        .chunks(DECLARATION_CHUNK)
+        .zip(sources.chunks(DECLARATION_CHUNK))
+    {
+        let items = map_files(pool, files, sources.iter().collect(), declarations);
+        for (items, crate_name) in items.into_iter().flatten() {
+            program.add(items, &crate_name);
+        }
     }
     program
 }
+
+/// Files whose declarations are gathered in parallel before they are added to the run's: a
+/// few hundred keep both threads busy between the joins (a chunk waits for its slowest file).
+const DECLARATION_CHUNK: usize = 512;
 
 /// `f` for each file of the run with its item of `values` (one per file, in order), on
 /// `pool` when there is one; the results keep the files' order.
@@ -729,6 +742,8 @@ pub fn lint_files(files: &[PathBuf], settings: &Settings) -> Report {
         deps::store(key, crate_name, &facts);
     }
     analyzed.extend(cached);
+    // The declarations answered the analysis; the summaries need the memory.
+    drop(run);
     report.diagnostics = on_pool(&pool, || summaries::resolve(analyzed, settings));
     for (name, text) in &with_suppressions {
         suppress::apply(name, text, &mut report.diagnostics, settings);
