@@ -96,7 +96,8 @@ pub(crate) struct FnDef {
     pub path: String,
     pub is_async: bool,
     pub span: asyncwatch_diagnostics::Span,
-    pub direct: Option<DirectBlocking>,
+    /// Boxed: few functions block directly, and a large run holds hundreds of thousands.
+    pub direct: Option<Box<DirectBlocking>>,
 }
 
 /// A catalog call made directly in a sync function body (outside offloaded closures).
@@ -763,13 +764,13 @@ impl<'s> Checker<'s> {
         };
         let function = &mut self.functions[index];
         if function.direct.is_none() {
-            function.direct = Some(DirectBlocking {
+            function.direct = Some(Box::new(DirectBlocking {
                 rule: entry.rule,
                 what: what.to_owned(),
                 span: to_span(span),
                 why: entry.blocking.why.to_owned(),
                 instead: entry.blocking.instead.to_owned(),
-            });
+            }));
         }
     }
 

@@ -27,7 +27,7 @@ struct Function {
     crate_name: Arc<str>,
     file: Arc<str>,
     is_async: bool,
-    direct: Option<DirectBlocking>,
+    direct: Option<Box<DirectBlocking>>,
 }
 
 struct Call {
@@ -67,7 +67,7 @@ impl Program {
         let file: Arc<str> = Arc::from(findings.file.as_str());
         let crate_name: Arc<str> = Arc::from(unit.crate_name.as_str());
         for function in std::mem::take(&mut findings.functions) {
-            let key = key(&function.path, &unit.crate_name);
+            let key = owned_key(function.path, &unit.crate_name);
             self.by_key
                 .entry(key.clone())
                 .or_default()
@@ -85,8 +85,8 @@ impl Program {
                 caller: call.caller.map(|c| base + c),
                 candidates: call
                     .candidates
-                    .iter()
-                    .map(|c| key(c, &unit.crate_name))
+                    .into_iter()
+                    .map(|c| owned_key(c, &unit.crate_name))
                     .collect(),
                 file: file.clone(),
                 crate_name: crate_name.clone(),
@@ -250,7 +250,7 @@ impl Program {
                 return None;
             }
             match reasons[current]? {
-                Reason::Direct => break self.functions[current].direct.clone()?,
+                Reason::Direct => break self.functions[current].direct.as_deref()?.clone(),
                 Reason::Via { call, callee } => {
                     hops.push((current, call, callee));
                     current = callee;
@@ -336,6 +336,17 @@ const ASYNC_RUNTIME_CRATES: &[&str] = &[
     "futures_lite",
 ];
 
+/// [`key`] of a path the caller owns: most paths name no `crate::` and are moved, not
+/// copied, since a large run's keys and candidates are tens of megabytes, and the copies
+/// would be made while the files' facts they come from are still held.
+fn owned_key(path: String, crate_name: &str) -> String {
+    if path.starts_with("crate") {
+        key(&path, crate_name)
+    } else {
+        path
+    }
+}
+
 fn is_async_runtime(crate_name: &str) -> bool {
     ASYNC_RUNTIME_CRATES.contains(&crate_name)
 }
@@ -354,7 +365,17 @@ pub(crate) fn resolve(files: Vec<(FileFindings, Unit)>, settings: &Settings) -> 
         .iter()
         .flat_map(|(f, _)| f.wrappers.iter().cloned())
         .collect();
-    let mut program = Program::default();
+    // Sized once: grown by doubling, the last copy of the calls would hold a large run's
+    // calls twice over at the moment the summaries need the most memory.
+    let (functions, calls) = files.iter().fold((0, 0), |(functions, calls), (file, _)| {
+        (functions + file.functions.len(), calls + file.calls.len())
+    });
+    let mut program = Program {
+        functions: Vec::with_capacity(functions),
+        by_key: HashMap::with_capacity_and_hasher(functions, Default::default()),
+        calls: Vec::with_capacity(calls),
+        ..Program::default()
+    };
     let mut pending: Vec<Pending> = Vec::new();
     for (mut findings, unit) in files {
         program.add(&mut findings, &unit);
