@@ -2093,7 +2093,10 @@ mod tests {
         let mut program = ProgramItems::default();
         program.add(
             declarations(
-                &[("crate::Outer", "a", Ty::Unknown), ("crate::Outer", "b", file())],
+                &[
+                    ("crate::Outer", "a", Ty::Unknown),
+                    ("crate::Outer", "b", file()),
+                ],
                 &[("crate::S", file()), ("crate::T", file())],
                 &[("crate::open", Ty::Unknown)],
             ),
@@ -2114,11 +2117,20 @@ mod tests {
         let checker = Checker::new("src/lib.rs", &settings)
             .with_program_items(std::sync::Arc::new(program), "app");
 
-        assert_eq!(checker.field_type("crate::Outer", "a").unwrap_or_default(), Ty::Unknown);
+        assert_eq!(
+            checker.field_type("crate::Outer", "a").unwrap_or_default(),
+            Ty::Unknown
+        );
         assert_eq!(checker.field_type("crate::Outer", "b"), Some(file()));
-        assert_eq!(checker.static_type("crate::S").unwrap_or_default(), Ty::Unknown);
+        assert_eq!(
+            checker.static_type("crate::S").unwrap_or_default(),
+            Ty::Unknown
+        );
         assert_eq!(checker.static_type("crate::T"), Some(file()));
-        assert_eq!(checker.return_type("crate::open").unwrap_or_default(), Ty::Unknown);
+        assert_eq!(
+            checker.return_type("crate::open").unwrap_or_default(),
+            Ty::Unknown
+        );
         assert_eq!(
             checker.field_type("std::sync::MutexGuard", "poison"),
             Some(Ty::Unknown)
