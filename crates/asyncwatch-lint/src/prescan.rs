@@ -382,8 +382,9 @@ pub(crate) struct ScannedFn {
     async_marker: bool,
     /// The bytes between the body's braces.
     body: Range<usize>,
-    /// Identifiers of the signature and the body, sorted and deduplicated.
-    mentions: Vec<NameHash>,
+    /// Identifiers of the signature and the body, sorted and deduplicated (in
+    /// [`FileScan::hashes`]).
+    mentions: Range<u32>,
     /// The enclosing impl or trait header (index into [`FileScan::headers`]), whose
     /// identifiers the function mentions too.
     header: Option<u32>,
@@ -392,13 +393,17 @@ pub(crate) struct ScannedFn {
 /// A type-like item: its names (the item, its fields) and what it mentions.
 #[derive(Debug)]
 struct ScannedType {
-    names: Vec<NameHash>,
-    mentions: Vec<NameHash>,
+    names: Range<u32>,
+    mentions: Range<u32>,
 }
 
 /// What the pre-scan learned of one file.
 #[derive(Debug, Default)]
 pub(crate) struct FileScan {
+    /// The identifier lists of the file's functions, types and headers, end to end: one
+    /// allocation per file, not one or two per item (a registry cache has over a million
+    /// items, mostly statics and consts).
+    hashes: Vec<NameHash>,
     functions: Vec<ScannedFn>,
     types: Vec<ScannedType>,
     /// `a as b`: `b` names whatever `a` names.
@@ -413,7 +418,7 @@ pub(crate) struct FileScan {
     foreign_glob: bool,
     /// Identifiers of each impl or trait header, sorted and deduplicated: stored once, not
     /// in each of its functions' mentions.
-    headers: Vec<Vec<NameHash>>,
+    headers: Vec<Range<u32>>,
     /// Doc comments: syn makes each a `#[doc = ".."]` attribute (a string literal escaped
     /// and unescaped again), which no rule reads; a fifth of a typical crate's bytes.
     docs: Vec<Range<usize>>,
@@ -429,8 +434,15 @@ pub(crate) struct FileScan {
 impl FileScan {
     /// Every identifier `function` mentions, with those of its impl or trait header.
     fn mentions<'a>(&'a self, function: &'a ScannedFn) -> impl Iterator<Item = &'a NameHash> + 'a {
-        let header: &[NameHash] = function.header.map_or(&[], |h| &self.headers[h as usize]);
-        function.mentions.iter().chain(header)
+        let header = function
+            .header
+            .map_or(&[][..], |h| self.list(&self.headers[h as usize]));
+        self.list(&function.mentions).iter().chain(header)
+    }
+
+    /// An identifier list of [`FileScan::hashes`].
+    fn list(&self, range: &Range<u32>) -> &[NameHash] {
+        &self.hashes[range.start as usize..range.end as usize]
     }
 }
 
@@ -533,15 +545,13 @@ impl<'a> Scanner<'a> {
         false
     }
 
-    fn mentions(&self, range: Range<usize>) -> Vec<NameHash> {
-        let mut mentions: Vec<NameHash> = self.tokens[range]
+    /// The identifiers of `range`, sorted and deduplicated, appended to the file's lists.
+    fn mentions(&mut self, range: Range<usize>) -> Range<u32> {
+        let hashes = self.tokens[range]
             .iter()
             .filter(|t| t.kind == Kind::Ident)
-            .map(|t| t.hash)
-            .collect();
-        mentions.sort_unstable();
-        mentions.dedup();
-        mentions
+            .map(|t| t.hash);
+        append_sorted_unique(&mut self.scan.hashes, hashes)
     }
 
     /// Scans tokens `range` (an item list or a block): items found inside blocks count too.
@@ -810,12 +820,15 @@ impl<'a> Scanner<'a> {
             }
         }
         let mentions = self.mentions(fn_index..close + 1);
-        let header_mentions: &[NameHash] = header.map_or(&[], |h| &self.scan.headers[h.index]);
+        let header_mentions =
+            header.map_or(&[][..], |h| self.scan.list(&self.scan.headers[h.index]));
         let markers = async_markers();
         let async_marker = is_async_fn
             || name.starts_with(b"poll")
             || name == b"call"
-            || mentions
+            || self
+                .scan
+                .list(&mentions)
                 .iter()
                 .chain(header_mentions)
                 .any(|m| markers.contains(m));
@@ -1088,10 +1101,10 @@ impl<'a> Scanner<'a> {
                             && !self.punct_is(k + 2, b':')
                         {
                             let type_end = self.field_type_end(k + 2, close);
-                            self.scan.types.push(ScannedType {
-                                names: vec![self.tokens[k].hash],
-                                mentions: self.mentions(k + 2..type_end),
-                            });
+                            let names =
+                                append_sorted_unique(&mut self.scan.hashes, [self.tokens[k].hash]);
+                            let mentions = self.mentions(k + 2..type_end);
+                            self.scan.types.push(ScannedType { names, mentions });
                             k = type_end;
                         }
                         k += 1;
@@ -1125,6 +1138,7 @@ impl<'a> Scanner<'a> {
         if associated {
             names.clear();
         }
+        let names = append_list(&mut self.scan.hashes, names);
         let mentions = self.mentions(start..end + 1);
         self.scan.types.push(ScannedType { names, mentions });
         // A const or static initializer may hold items (a block with a function in it).
@@ -1253,7 +1267,10 @@ pub(crate) fn scan(src: &str) -> FileScan {
         in_function: 0,
     };
     scanner.scan(0..count, None);
-    scanner.scan.idents = scanner.mentions(0..count);
+    let idents = scanner.mentions(0..count);
+    scanner.scan.idents = scanner.scan.list(&idents).to_vec();
+    scanner.scan.hashes.truncate(idents.start as usize);
+    scanner.scan.hashes.shrink_to_fit();
     scanner.scan.use_idents.sort_unstable();
     scanner.scan.use_idents.dedup();
     scanner.scan
@@ -1384,6 +1401,32 @@ impl Visibility {
     }
 }
 
+/// Appends `hashes` to `list`, sorted and deduplicated, and returns where they are.
+fn append_sorted_unique(
+    list: &mut Vec<NameHash>,
+    hashes: impl IntoIterator<Item = NameHash>,
+) -> Range<u32> {
+    let start = list.len();
+    list.extend(hashes);
+    list[start..].sort_unstable();
+    let mut kept = start;
+    for read in start..list.len() {
+        if kept == start || list[read] != list[kept - 1] {
+            list[kept] = list[read];
+            kept += 1;
+        }
+    }
+    list.truncate(kept);
+    start as u32..kept as u32
+}
+
+/// Appends `hashes` to `list` as they are, and returns where they are.
+fn append_list(list: &mut Vec<NameHash>, hashes: Vec<NameHash>) -> Range<u32> {
+    let start = list.len();
+    list.extend(hashes);
+    start as u32..list.len() as u32
+}
+
 /// Whether bit `x` of the bit row `row` is set.
 fn bit(row: &[u64], x: usize) -> bool {
     row[x / 64] & (1 << (x % 64)) != 0
@@ -1464,9 +1507,9 @@ fn relevance(
                     }
                 }
                 for (k, item) in scan.types.iter().enumerate() {
-                    if !typed[f][k] && item.mentions.iter().any(is_seed) {
+                    if !typed[f][k] && scan.list(&item.mentions).iter().any(is_seed) {
                         typed[f][k] = true;
-                        found.extend(item.names.iter().copied());
+                        found.extend(scan.list(&item.names).iter().copied());
                     }
                 }
                 for (from, to) in &scan.renames {
