@@ -296,7 +296,7 @@ impl ProgramItems {
     /// know (a registry cache: 390,000 of its 494,000 statics and consts). A later
     /// declaration of the same path still replaces an earlier one, as before.
     pub(crate) fn add(&mut self, items: FileItems, crate_name: &str) {
-        let key = |path: String| qualify(&path, crate_name);
+        let key = |path: String| qualify_owned(path, crate_name);
         for (owner, fields) in items.fields {
             let owner = key(owner);
             let keep_unknown = types::derefs(&owner);
@@ -339,6 +339,17 @@ pub(crate) fn qualify(path: &str, crate_name: &str) -> String {
         Some("") => crate_name.to_owned(),
         Some(rest) if rest.starts_with("::") => format!("{crate_name}{rest}"),
         _ => path.to_owned(),
+    }
+}
+
+/// [`qualify`] of a path the caller owns: one that names no `crate::` is moved, not copied.
+/// A large run's declarations, function keys and call candidates are tens of megabytes, and
+/// the copies would be made while the facts they come from are still held.
+pub(crate) fn qualify_owned(path: String, crate_name: &str) -> String {
+    if path.starts_with("crate") {
+        qualify(&path, crate_name)
+    } else {
+        path
     }
 }
 

@@ -15,7 +15,7 @@ use std::sync::Arc;
 
 use asyncwatch_diagnostics::{Diagnostic, Related};
 
-use crate::checker::{qualify as key, Context, DirectBlocking, FileFindings, Pending};
+use crate::checker::{qualify_owned as key, Context, DirectBlocking, FileFindings, Pending};
 use crate::crate_model::Unit;
 use crate::Settings;
 
@@ -67,7 +67,7 @@ impl Program {
         let file: Arc<str> = Arc::from(findings.file.as_str());
         let crate_name: Arc<str> = Arc::from(unit.crate_name.as_str());
         for function in std::mem::take(&mut findings.functions) {
-            let key = owned_key(function.path, &unit.crate_name);
+            let key = key(function.path, &unit.crate_name);
             self.by_key
                 .entry(key.clone())
                 .or_default()
@@ -86,7 +86,7 @@ impl Program {
                 candidates: call
                     .candidates
                     .into_iter()
-                    .map(|c| owned_key(c, &unit.crate_name))
+                    .map(|c| key(c, &unit.crate_name))
                     .collect(),
                 file: file.clone(),
                 crate_name: crate_name.clone(),
@@ -99,8 +99,8 @@ impl Program {
         }
         let exports = std::mem::take(&mut findings.exports);
         for (from, to) in exports.aliases {
-            let from = key(&from, &unit.crate_name);
-            let to = key(&to, &unit.crate_name);
+            let from = key(from, &unit.crate_name);
+            let to = key(to, &unit.crate_name);
             // A binding to itself (`use self::x` in x's own module) would loop.
             if from != to {
                 self.aliases.insert(from, to);
@@ -108,9 +108,9 @@ impl Program {
         }
         for (module, glob) in exports.globs {
             self.globs
-                .entry(key(&module, &unit.crate_name))
+                .entry(key(module, &unit.crate_name))
                 .or_default()
-                .push(key(&glob, &unit.crate_name));
+                .push(key(glob, &unit.crate_name));
         }
     }
 
@@ -335,17 +335,6 @@ const ASYNC_RUNTIME_CRATES: &[&str] = &[
     "futures_util",
     "futures_lite",
 ];
-
-/// [`key`] of a path the caller owns: most paths name no `crate::` and are moved, not
-/// copied, since a large run's keys and candidates are tens of megabytes, and the copies
-/// would be made while the files' facts they come from are still held.
-fn owned_key(path: String, crate_name: &str) -> String {
-    if path.starts_with("crate") {
-        key(&path, crate_name)
-    } else {
-        path
-    }
-}
 
 fn is_async_runtime(crate_name: &str) -> bool {
     ASYNC_RUNTIME_CRATES.contains(&crate_name)

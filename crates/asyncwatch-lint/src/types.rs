@@ -77,7 +77,7 @@ impl Ty {
     pub(crate) fn qualified(self, crate_name: &str) -> Ty {
         match self {
             Ty::Path(path, args) => Ty::Path(
-                crate::checker::qualify(&path, crate_name),
+                crate::checker::qualify_owned(path, crate_name),
                 args.into_iter().map(|a| a.qualified(crate_name)).collect(),
             ),
             Ty::Tuple(items) => {
