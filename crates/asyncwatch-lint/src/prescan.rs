@@ -547,10 +547,7 @@ impl<'a> Scanner<'a> {
 
     /// The identifiers of `range`, sorted and deduplicated, appended to the file's lists.
     fn mentions(&mut self, range: Range<usize>) -> Range<u32> {
-        let hashes = self.tokens[range]
-            .iter()
-            .filter(|t| t.kind == Kind::Ident)
-            .map(|t| t.hash);
+        let hashes = ident_hashes(&self.tokens[range]);
         append_sorted_unique(&mut self.scan.hashes, hashes)
     }
 
@@ -1267,10 +1264,11 @@ pub(crate) fn scan(src: &str) -> FileScan {
         in_function: 0,
     };
     scanner.scan(0..count, None);
-    let idents = scanner.mentions(0..count);
-    scanner.scan.idents = scanner.scan.list(&idents).to_vec();
-    scanner.scan.hashes.truncate(idents.start as usize);
     scanner.scan.hashes.shrink_to_fit();
+    append_sorted_unique(
+        &mut scanner.scan.idents,
+        ident_hashes(&scanner.tokens[..count]),
+    );
     scanner.scan.use_idents.sort_unstable();
     scanner.scan.use_idents.dedup();
     scanner.scan
@@ -1399,6 +1397,14 @@ impl Visibility {
     fn sees(&self, home: usize, other: usize) -> bool {
         home == other || self.column[other].is_some_and(|x| bit(&self.reach[home], x))
     }
+}
+
+/// The hashes of the identifiers among `tokens`.
+fn ident_hashes(tokens: &[Token]) -> impl Iterator<Item = NameHash> + '_ {
+    tokens
+        .iter()
+        .filter(|t| t.kind == Kind::Ident)
+        .map(|t| t.hash)
 }
 
 /// Appends `hashes` to `list`, sorted and deduplicated, and returns where they are.
