@@ -413,8 +413,63 @@ enum Stored {
     Plain(String),
     /// LZ4, in a run whose texts take more than [`COMPRESS_ABOVE`] bytes: a third to a
     /// quarter of the size (doc comments compress least), and each pass decompresses the
-    /// file it parses.
+    /// file it parses. Each file's text is compressed on its own, then [`pack`]ed.
     Compressed(Vec<u8>),
+    /// A compressed text at `range` of a chunk it shares with the texts read beside it.
+    /// Tens of thousands of small compressed texts, allocated between the pre-scan's lists,
+    /// pinned pages the allocator could not return once those lists were freed. A few
+    /// chunks do not: on the registry cache, 0.73x the peak RSS.
+    Packed(Arc<Vec<u8>>, std::ops::Range<usize>),
+}
+
+/// Compressed texts are packed into chunks of about this size. A chunk is freed when the
+/// analysis has dropped every text in it, and the files are analyzed roughly in order, so a
+/// few megabytes keep that release gradual.
+const PACK_CHUNK: usize = 8 << 20;
+
+/// Moves every compressed text of `sources` into shared chunks of about `chunk_size` bytes
+/// ([`PACK_CHUNK`]), in order; a text larger than that has a chunk of its own.
+fn pack<T>(sources: &mut [Result<(Source, T), String>], chunk_size: usize) {
+    let mut start = 0;
+    while start < sources.len() {
+        let mut end = start;
+        let mut size = 0;
+        while end < sources.len() {
+            let len = match &sources[end] {
+                Ok((source, _)) => match &source.stored {
+                    Stored::Compressed(bytes) => bytes.len(),
+                    _ => 0,
+                },
+                Err(_) => 0,
+            };
+            if size > 0 && size + len > chunk_size {
+                break;
+            }
+            size += len;
+            end += 1;
+        }
+        let mut chunk = Vec::with_capacity(size);
+        let mut ranges = Vec::with_capacity(end - start);
+        for file in &mut sources[start..end] {
+            if let Ok((source, _)) = file {
+                if let Stored::Compressed(bytes) = &source.stored {
+                    ranges.push(Some(chunk.len()..chunk.len() + bytes.len()));
+                    chunk.extend_from_slice(bytes);
+                    // Freed now, while the chunk is filled, not when the source is replaced.
+                    source.stored = Stored::Plain(String::new());
+                    continue;
+                }
+            }
+            ranges.push(None);
+        }
+        let chunk = Arc::new(chunk);
+        for (file, range) in sources[start..end].iter_mut().zip(ranges) {
+            if let (Ok((source, _)), Some(range)) = (file, range) {
+                source.stored = Stored::Packed(chunk.clone(), range);
+            }
+        }
+        start = end;
+    }
 }
 
 /// Below this many bytes of text in a run, keeping every text whole costs less memory than
@@ -456,16 +511,23 @@ impl Source {
     fn text(&self, ranges: &[std::ops::Range<usize>]) -> Result<Text<'_>, String> {
         let whole = match &self.stored {
             Stored::Plain(text) => std::borrow::Cow::Borrowed(text.as_str()),
-            Stored::Compressed(bytes) => std::borrow::Cow::Owned(
-                lz4_flex::decompress_size_prepended(bytes)
-                    .ok()
-                    .and_then(|bytes| String::from_utf8(bytes).ok())
-                    .ok_or("internal error: the text kept between passes does not decompress")?,
-            ),
+            Stored::Compressed(bytes) => std::borrow::Cow::Owned(decompress(bytes)?),
+            Stored::Packed(chunk, range) => {
+                std::borrow::Cow::Owned(decompress(&chunk[range.clone()])?)
+            }
         };
         let blanked = (!ranges.is_empty()).then(|| prescan::elide(&whole, ranges));
         Ok(Text { whole, blanked })
     }
+}
+
+fn decompress(bytes: &[u8]) -> Result<String, String> {
+    lz4_flex::decompress_size_prepended(bytes)
+        .ok()
+        .and_then(|bytes| String::from_utf8(bytes).ok())
+        .ok_or_else(|| {
+            "internal error: the text kept between passes does not decompress".to_owned()
+        })
 }
 
 /// The first pass over the run: every file's struct fields, statics and return types, so the
@@ -565,9 +627,12 @@ fn read_sources(
         };
         Ok((Source::new(text, compress), scan))
     };
-    let scanned: Vec<Result<(Source, prescan::FileScan), String>> =
+    let mut scanned: Vec<Result<(Source, prescan::FileScan), String>> =
         map_files(pool, &model.files, texts, read);
     if !settings.prescan {
+        if compress {
+            pack(&mut scanned, PACK_CHUNK);
+        }
         return scanned
             .into_iter()
             .map(|file| file.map(|(source, _)| source))
@@ -597,6 +662,10 @@ fn read_sources(
     )
     .into_iter();
     let offload_names = prescan::name_set(checker::offload_names());
+    // After the plan, whose lists are the last to be allocated between the texts.
+    if compress {
+        pack(&mut scanned, PACK_CHUNK);
+    }
     scanned
         .into_iter()
         .map(|file| {
@@ -772,5 +841,55 @@ mod tests {
             assert_eq!(whole.parsed(), text);
         }
         assert!(Source::new("struct S;".to_owned(), true).declares);
+    }
+
+    #[test]
+    fn packed_texts_share_chunks_in_order_and_read_back_whole() {
+        let texts: Vec<String> = (0..6)
+            .map(|i| format!("fn f{i}() {{ {} }}\n", "x + ".repeat(i * 7)))
+            .collect();
+        let mut sources: Vec<Result<(Source, ()), String>> = texts
+            .iter()
+            .map(|text| Ok((Source::new(text.clone(), true), ())))
+            .collect();
+        sources.insert(2, Err("unreadable".to_owned()));
+        let sizes: Vec<usize> = sources
+            .iter()
+            .map(|file| match file {
+                Ok((source, _)) => match &source.stored {
+                    Stored::Compressed(bytes) => bytes.len(),
+                    _ => unreachable!("Source::new compresses"),
+                },
+                Err(_) => 0,
+            })
+            .collect();
+        // Room for about two texts per chunk.
+        let chunk_size = sizes.iter().max().unwrap() * 2;
+        pack(&mut sources, chunk_size);
+
+        let mut chunks: Vec<*const Vec<u8>> = Vec::new();
+        let mut read_back = Vec::new();
+        for file in &sources {
+            let Ok((source, _)) = file else { continue };
+            let Stored::Packed(chunk, range) = &source.stored else {
+                panic!("every compressed text is packed");
+            };
+            assert!(chunk.len() <= chunk_size || chunk.len() == range.len());
+            if chunks.last() != Some(&Arc::as_ptr(chunk)) {
+                assert!(
+                    !chunks.contains(&Arc::as_ptr(chunk)),
+                    "a chunk's texts are adjacent"
+                );
+                chunks.push(Arc::as_ptr(chunk));
+            }
+            read_back.push(source.text(&[]).unwrap().whole.into_owned());
+        }
+        assert_eq!(read_back, texts);
+        assert!(
+            chunks.len() > 1 && chunks.len() < texts.len(),
+            "{} chunks",
+            chunks.len()
+        );
+        assert!(sources[2].is_err());
     }
 }
