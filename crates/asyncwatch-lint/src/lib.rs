@@ -434,14 +434,8 @@ fn pack<T>(sources: &mut [Result<(Source, T), String>], chunk_size: usize) {
     while start < sources.len() {
         let mut end = start;
         let mut size = 0;
-        while end < sources.len() {
-            let len = match &sources[end] {
-                Ok((source, _)) => match &source.stored {
-                    Stored::Compressed(bytes) => bytes.len(),
-                    _ => 0,
-                },
-                Err(_) => 0,
-            };
+        while let Some(file) = sources.get(end) {
+            let len = compressed(file).map_or(0, <[u8]>::len);
             if size > 0 && size + len > chunk_size {
                 break;
             }
@@ -449,26 +443,34 @@ fn pack<T>(sources: &mut [Result<(Source, T), String>], chunk_size: usize) {
             end += 1;
         }
         let mut chunk = Vec::with_capacity(size);
-        let mut ranges = Vec::with_capacity(end - start);
-        for file in &mut sources[start..end] {
-            if let Ok((source, _)) = file {
-                if let Stored::Compressed(bytes) = &source.stored {
-                    ranges.push(Some(chunk.len()..chunk.len() + bytes.len()));
-                    chunk.extend_from_slice(bytes);
-                    // Freed now, while the chunk is filled, not when the source is replaced.
-                    source.stored = Stored::Plain(String::new());
-                    continue;
-                }
-            }
-            ranges.push(None);
+        for file in &sources[start..end] {
+            chunk.extend_from_slice(compressed(file).unwrap_or_default());
         }
         let chunk = Arc::new(chunk);
-        for (file, range) in sources[start..end].iter_mut().zip(ranges) {
-            if let (Ok((source, _)), Some(range)) = (file, range) {
-                source.stored = Stored::Packed(chunk.clone(), range);
+        let mut at = 0;
+        for file in &mut sources[start..end] {
+            if let Some(len) = compressed(file).map(<[u8]>::len) {
+                if let Ok((source, _)) = file {
+                    source.stored = Stored::Packed(chunk.clone(), at..at + len);
+                }
+                at += len;
             }
         }
         start = end;
+    }
+}
+
+/// The text of `file` if it waits compressed on its own.
+fn compressed<T>(file: &Result<(Source, T), String>) -> Option<&[u8]> {
+    match file {
+        Ok((
+            Source {
+                stored: Stored::Compressed(bytes),
+                ..
+            },
+            _,
+        )) => Some(bytes),
+        _ => None,
     }
 }
 
