@@ -429,6 +429,10 @@ pub(crate) struct FileScan {
     /// Initializers of statics and consts that spell no identifier (data tables): no pass
     /// reads anything in them.
     inert: Vec<Range<usize>>,
+    /// Per function (index into [`FileScan::functions`]), the parts of its signature the
+    /// declarations pass never reads when it does not read the body either: the generic
+    /// parameters, the parameters and the `where` clause (only the return type is read).
+    unread_signature: Vec<(u32, Range<usize>)>,
 }
 
 impl FileScan {
@@ -849,6 +853,7 @@ impl<'a> Scanner<'a> {
             }) if !has_self => Some(*owner),
             _ => Some(name_token.hash),
         };
+        self.unread_signature(fn_index + 2, end);
         self.scan.functions.push(ScannedFn {
             propagates,
             is_async_fn: is_async_fn || polled,
@@ -862,6 +867,65 @@ impl<'a> Scanner<'a> {
         self.scan(end + 1..close, None);
         self.in_function -= 1;
         close + 1
+    }
+
+    /// Records, for the function about to be pushed, the insides of its generic parameters
+    /// and of its parameter list, and its `where` clause: the signature tokens from `from`
+    /// (after the name) to the body's `{` at `end`.
+    fn unread_signature(&mut self, from: usize, end: usize) {
+        let function = self.scan.functions.len() as u32;
+        let mut i = from;
+        if self.punct_is(i, b'<') {
+            let mut depth = 0i32;
+            while i < end {
+                match self.tokens[i].kind {
+                    Kind::Punct(b'(' | b'[' | b'{') => {
+                        i = self.closing[i] as usize;
+                    }
+                    Kind::Punct(b'<') => depth += 1,
+                    Kind::Punct(b'>') => {
+                        let arrow = matches!(self.tokens[i - 1].kind, Kind::Punct(b'-' | b'='))
+                            && self.tokens[i - 1].end == self.tokens[i].start;
+                        if !arrow {
+                            depth -= 1;
+                            if depth == 0 {
+                                break;
+                            }
+                        }
+                    }
+                    _ => {}
+                }
+                i += 1;
+            }
+            if i >= end {
+                return;
+            }
+            self.scan
+                .unread_signature
+                .push((function, self.inside(from, i)));
+            i += 1;
+        }
+        if !self.punct_is(i, b'(') {
+            return;
+        }
+        let close = self.closing[i] as usize;
+        self.scan
+            .unread_signature
+            .push((function, self.inside(i, close)));
+        // The `where` clause: the first `where` outside the return type's delimiters.
+        let mut k = close + 1;
+        while k < end {
+            if matches!(self.tokens[k].kind, Kind::Punct(b'(' | b'[' | b'{')) {
+                k = self.closing[k] as usize + 1;
+                continue;
+            }
+            if self.ident_is(k, b"where") {
+                let clause = self.tokens[k].start as usize..self.tokens[end].start as usize;
+                self.scan.unread_signature.push((function, clause));
+                break;
+            }
+            k += 1;
+        }
     }
 
     fn impl_or_trait(&mut self, start: usize, limit: usize, is_trait: bool) -> usize {
@@ -1544,12 +1608,24 @@ fn relevance(
 /// every function body but those that spell one of `offload_names`, and the bodies that
 /// pass never reads (see [`FileScan::undeclaring`]).
 pub(crate) fn skeleton(scan: &FileScan, offload_names: &NameSet) -> Vec<Range<usize>> {
+    let unread: Vec<bool> = scan
+        .functions
+        .iter()
+        .map(|function| !scan.mentions(function).any(|m| offload_names.contains(m)))
+        .collect();
     outermost(
         scan,
         scan.functions
             .iter()
-            .filter(|function| !scan.mentions(function).any(|m| offload_names.contains(m)))
-            .map(|function| function.body.clone())
+            .zip(&unread)
+            .filter(|(_, unread)| **unread)
+            .map(|(function, _)| function.body.clone())
+            .chain(
+                scan.unread_signature
+                    .iter()
+                    .filter(|(function, _)| unread[*function as usize])
+                    .map(|(_, range)| range.clone()),
+            )
             .chain(scan.docs.iter().cloned())
             .chain(scan.undeclaring.iter().cloned())
             .chain(scan.inert.iter().cloned()),
@@ -1971,6 +2047,33 @@ mod tests {
             "field: Kept",
             "const C: Typed = 1;",
             "#[rustfmt::skip] inner!(f); spawn_blocking(f)",
+        ] {
+            assert!(out.contains(kept), "{kept} blanked:\n{out}");
+        }
+        assert!(syn::parse_file(&out).is_ok(), "{out}");
+    }
+
+    #[test]
+    fn skeleton_keeps_only_the_return_type_of_a_signature_whose_body_it_blanks() {
+        let src = "impl<T> S<T> {\n\
+                   pub fn get<'a, F: Fn(u8) -> Vec<u8>>(&'a self, f: F) -> Option<Conn> where F: Send { f(1) }\n\
+                   fn run(self: Box<Self>, job: Job) { spawn_blocking(job) }\n\
+                   fn plain() -> Pool<Manager> { todo!() }\n}\n";
+        let scan = scan(src);
+        let out = elide(
+            src,
+            &skeleton(&scan, &name_set(["spawn_blocking"].into_iter())),
+        );
+        assert_eq!(out.len(), src.len());
+        for gone in ["'a,", "Fn(u8)", "f: F", "where", "Send"] {
+            assert!(!out.contains(gone), "{gone} kept:\n{out}");
+        }
+        for kept in [
+            "impl<T> S<T> {",
+            "-> Option<Conn>",
+            "-> Pool<Manager>",
+            // Its body hands a parameter to an offload entry point: the pass reads it whole.
+            "fn run(self: Box<Self>, job: Job) { spawn_blocking(job) }",
         ] {
             assert!(out.contains(kept), "{kept} blanked:\n{out}");
         }
