@@ -488,6 +488,13 @@ impl<'a> Scanner<'a> {
             .is_some_and(|t| t.kind == Kind::Ident && self.text(*t) == word)
     }
 
+    /// Whether the `>` at `index` ends a `->` or `=>` rather than closing an angle bracket.
+    fn is_arrow_head(&self, index: usize) -> bool {
+        index > 0
+            && matches!(self.tokens[index - 1].kind, Kind::Punct(b'-' | b'='))
+            && self.tokens[index - 1].end == self.tokens[index].start
+    }
+
     fn punct_is(&self, index: usize, c: u8) -> bool {
         self.tokens
             .get(index)
@@ -773,14 +780,7 @@ impl<'a> Scanner<'a> {
                     continue;
                 }
                 Kind::Punct(b'<') => angle += 1,
-                Kind::Punct(b'>') => {
-                    let arrow = i > 0
-                        && matches!(self.tokens[i - 1].kind, Kind::Punct(b'-' | b'='))
-                        && self.tokens[i - 1].end == self.tokens[i].start;
-                    if !arrow {
-                        angle -= 1;
-                    }
-                }
+                Kind::Punct(b'>') if !self.is_arrow_head(i) => angle -= 1,
                 Kind::Punct(b'{') if angle <= 0 => return Some(i),
                 // `Foo<{ N + 1 }>`: a const argument, not the body.
                 Kind::Punct(b'{') => {
@@ -883,14 +883,10 @@ impl<'a> Scanner<'a> {
                         i = self.closing[i] as usize;
                     }
                     Kind::Punct(b'<') => depth += 1,
-                    Kind::Punct(b'>') => {
-                        let arrow = matches!(self.tokens[i - 1].kind, Kind::Punct(b'-' | b'='))
-                            && self.tokens[i - 1].end == self.tokens[i].start;
-                        if !arrow {
-                            depth -= 1;
-                            if depth == 0 {
-                                break;
-                            }
+                    Kind::Punct(b'>') if !self.is_arrow_head(i) => {
+                        depth -= 1;
+                        if depth == 0 {
+                            break;
                         }
                     }
                     _ => {}
@@ -983,14 +979,10 @@ impl<'a> Scanner<'a> {
                     depth += 1;
                     expect_param = depth == 1;
                 }
-                Kind::Punct(b'>') => {
-                    let arrow = matches!(self.tokens[i - 1].kind, Kind::Punct(b'-' | b'='))
-                        && self.tokens[i - 1].end == token.start;
-                    if !arrow {
-                        depth -= 1;
-                        if depth == 0 {
-                            break;
-                        }
+                Kind::Punct(b'>') if !self.is_arrow_head(i) => {
+                    depth -= 1;
+                    if depth == 0 {
+                        break;
                     }
                 }
                 Kind::Punct(b',') if depth == 1 => expect_param = true,
