@@ -14,11 +14,15 @@
 //!   its field names seeds, since values of those types can carry what the catalog knows;
 //! - `a as b` with `a` a seed makes `b` one.
 //!
-//! A function is kept when it is relevant or can hold an async context (`async`, `.await`,
-//! `poll*`, `call`, `Context`, `Poll`, `poll_fn`); every other body is replaced by spaces
+//! A body that can hold an async context (an `async fn`, block or closure, a closure handed
+//! to `poll_fn`, a function the executor polls) is kept when it mentions a seed of async
+//! code; a sync body is kept when it is relevant and a kept body reaches it through a chain
+//! of relevant functions that spell each other's names, since a blocking helper only
+//! matters where async code calls it. Every other body is replaced by spaces
 //! (newlines kept), which preserves every byte offset, line and column. What an elided body
-//! contains cannot be a finding (it has no async context) and cannot make a function
-//! blocking (it names nothing the catalog, the type facts or a blocking helper could match),
+//! contains cannot be a finding (it has no async context) and cannot make a function that
+//! async code reaches blocking (it names nothing the catalog, the type facts or a blocking
+//! helper could match, or nothing async calls it),
 //! so the findings are the same with and without the pre-scan; `tests/prescan.rs` checks that
 //! on the fixtures and the corpus test compares both on real crates.
 
@@ -823,16 +827,6 @@ impl<'a> Scanner<'a> {
         let mentions = self.mentions(fn_index..close + 1);
         let header_mentions =
             header.map_or(&[][..], |h| self.scan.list(&self.scan.headers[h.index]));
-        let markers = async_markers();
-        let async_marker = is_async_fn
-            || name.starts_with(b"poll")
-            || name == b"call"
-            || self
-                .scan
-                .list(&mentions)
-                .iter()
-                .chain(header_mentions)
-                .any(|m| markers.contains(m));
         // The checker's executor-polled functions: their code is an async context, so they
         // never make their callers block.
         let polled = header.and_then(|h| h.trait_name).is_some_and(|t| {
@@ -840,6 +834,17 @@ impl<'a> Scanner<'a> {
             (POLLED_TRAITS.contains(&t) && name.starts_with(b"poll"))
                 || (t == b"Service" && name == b"call")
         }) || self.takes_task_context(fn_index + 2, end);
+        // Everything else the checker runs as an async context is spelled: `async` blocks
+        // and closures, and closures handed to `poll_fn` (or a rename of it, see `scan`).
+        let markers = async_markers();
+        let async_marker = is_async_fn
+            || polled
+            || self
+                .scan
+                .list(&mentions)
+                .iter()
+                .chain(header_mentions)
+                .any(|m| markers.contains(m));
         // A method is reached as `x.f(..)` (callers spell its name); an associated function
         // as `Type::f(..)` (callers spell its type). Calls on the standard library's types
         // and on type parameters are never followed (`is_standard_library`, and a bare
@@ -1253,7 +1258,7 @@ const POLLED_TRAITS: &[&[u8]] = &[
 fn async_markers() -> &'static NameSet {
     static MARKERS: std::sync::OnceLock<NameSet> = std::sync::OnceLock::new();
     MARKERS.get_or_init(|| {
-        ["async", "await", "poll_fn", "Context", "Poll"]
+        ["async", "await", "poll_fn"]
             .iter()
             .map(|w| name_hash(w.as_bytes()))
             .collect()
@@ -1320,6 +1325,27 @@ pub(crate) fn scan(src: &str) -> FileScan {
         in_function: 0,
     };
     scanner.scan(0..count, None);
+    // `use std::future::poll_fn as f`: callers of `f` hold an async context too.
+    let poll_fn = name_hash(b"poll_fn");
+    let renamed_poll_fn: Vec<NameHash> = scanner
+        .scan
+        .renames
+        .iter()
+        .filter(|(from, _)| *from == poll_fn)
+        .map(|(_, to)| *to)
+        .collect();
+    if !renamed_poll_fn.is_empty() {
+        let scan = &mut scanner.scan;
+        for k in 0..scan.functions.len() {
+            if !scan.functions[k].async_marker
+                && scan
+                    .mentions(&scan.functions[k])
+                    .any(|m| renamed_poll_fn.contains(m))
+            {
+                scan.functions[k].async_marker = true;
+            }
+        }
+    }
     scanner.scan.hashes.shrink_to_fit();
     append_sorted_unique(
         &mut scanner.scan.idents,
@@ -1334,18 +1360,51 @@ pub(crate) fn scan(src: &str) -> FileScan {
 /// order given), the byte ranges to blank. `crates[f]` is the crate of file `f`, and
 /// `crate_names` the identifiers code uses for each crate (`tokio_util`).
 ///
-/// A sync body is kept when it may block (it spells a sync seed); a body that may hold an
-/// async context when it may hold a finding (it spells an async seed). Every other body,
-/// and every doc comment, is blanked.
+/// A body that may hold an async context is kept when it may hold a finding (it spells an
+/// async seed); a sync body when it may block (it spells a sync seed) and a kept body may
+/// call it. Every other body, and every doc comment, is blanked.
 pub(crate) fn plan(
     scans: &[&FileScan],
     crates: &[usize],
     crate_names: &[String],
     seeds: &SeedSets,
 ) -> Vec<Vec<Range<usize>>> {
+    plan_bodies(scans, crates, crate_names, seeds, Reach::FromAsync)
+}
+
+/// Which relevant sync bodies [`plan_bodies`] keeps.
+#[derive(Clone, Copy, PartialEq)]
+enum Reach {
+    /// Only those a kept async context reaches: what a run needs.
+    FromAsync,
+    /// Every one: what the seed rules alone decide, for tests of those rules.
+    #[cfg(test)]
+    Everywhere,
+}
+
+fn plan_bodies(
+    scans: &[&FileScan],
+    crates: &[usize],
+    crate_names: &[String],
+    seeds: &SeedSets,
+    reach: Reach,
+) -> Vec<Vec<Range<usize>>> {
     let visible = Visibility::new(scans, crates, crate_names);
     let sync = relevance(scans, crates, &visible, &seeds.sync);
     let in_async = relevance(scans, crates, &visible, &seeds.in_async);
+    let kept: Vec<Vec<bool>> = match reach {
+        Reach::FromAsync => reached_from_async(scans, crates, &visible, &sync, &in_async),
+        #[cfg(test)]
+        Reach::Everywhere => scans
+            .iter()
+            .enumerate()
+            .map(|(f, scan)| {
+                (0..scan.functions.len())
+                    .map(|k| sync[f][k] || (scan.functions[k].async_marker && in_async[f][k]))
+                    .collect()
+            })
+            .collect(),
+    };
     scans
         .iter()
         .enumerate()
@@ -1355,10 +1414,7 @@ pub(crate) fn plan(
                 scan.functions
                     .iter()
                     .enumerate()
-                    .filter(|(k, function)| {
-                        let kept = sync[f][*k] || (function.async_marker && in_async[f][*k]);
-                        !kept
-                    })
+                    .filter(|(k, _)| !kept[f][*k])
                     .map(|(_, function)| function.body.clone())
                     .chain(scan.docs.iter().cloned())
                     .chain(scan.inert.iter().cloned()),
@@ -1593,6 +1649,79 @@ fn relevance(
         }
     }
     relevant
+}
+
+/// Which bodies can change a finding: those that may hold an async context with a finding
+/// (`in_async`), and the sync bodies that may block (`sync`) which such a context reaches
+/// through a chain of calls between them. A blocking sync function that no kept body
+/// spells is never a hop of a reported chain: the whole-crate pass walks from each blocking
+/// function to its callers, so one that only unreached functions call marks only
+/// unreached functions. Every enclosing function of a kept one is kept too, since blanking
+/// a body blanks the items inside it.
+fn reached_from_async(
+    scans: &[&FileScan],
+    crates: &[usize],
+    visible: &Visibility,
+    sync: &[Vec<bool>],
+    in_async: &[Vec<bool>],
+) -> Vec<Vec<bool>> {
+    let mut kept: Vec<Vec<bool>> = scans
+        .iter()
+        .map(|s| vec![false; s.functions.len()])
+        .collect();
+    // The blocking sync functions by the name their callers spell.
+    let mut callable: std::collections::HashMap<
+        NameHash,
+        Vec<(u32, u32)>,
+        BuildHasherDefault<IdentityHasher>,
+    > = Default::default();
+    let mut queue: Vec<(u32, u32)> = Vec::new();
+    for (f, scan) in scans.iter().enumerate() {
+        for (k, function) in scan.functions.iter().enumerate() {
+            if function.async_marker && (in_async[f][k] || sync[f][k]) {
+                kept[f][k] = true;
+                queue.push((f as u32, k as u32));
+            } else if sync[f][k] {
+                if let Some(name) = function.propagates {
+                    callable.entry(name).or_default().push((f as u32, k as u32));
+                }
+            }
+        }
+    }
+    while let Some((f, k)) = queue.pop() {
+        let scan = scans[f as usize];
+        let home = crates[f as usize];
+        for name in scan.mentions(&scan.functions[k as usize]) {
+            let Some(callees) = callable.get(name) else {
+                continue;
+            };
+            for &(g, j) in callees {
+                if !kept[g as usize][j as usize] && visible.sees(home, crates[g as usize]) {
+                    kept[g as usize][j as usize] = true;
+                    queue.push((g, j));
+                }
+            }
+        }
+    }
+    for (f, scan) in scans.iter().enumerate() {
+        // Functions come in source order, an enclosing one before those inside it.
+        let mut enclosing: Vec<usize> = Vec::new();
+        for (k, function) in scan.functions.iter().enumerate() {
+            while enclosing
+                .last()
+                .is_some_and(|&e| scan.functions[e].body.end <= function.body.start)
+            {
+                enclosing.pop();
+            }
+            if kept[f][k] {
+                for &e in &enclosing {
+                    kept[f][e] = true;
+                }
+            }
+            enclosing.push(k);
+        }
+    }
+    kept
 }
 
 /// The bodies to blank for the first pass, which reads only declarations (fields, statics,
@@ -1857,7 +1986,13 @@ mod tests {
             },
             sync: seeds,
         };
-        let plan = plan(&[&scan], &[0], &["example".to_owned()], &seeds);
+        let plan = plan_bodies(
+            &[&scan],
+            &[0],
+            &["example".to_owned()],
+            &seeds,
+            Reach::Everywhere,
+        );
         elide(src, &plan[0])
     }
 
@@ -1888,6 +2023,49 @@ mod tests {
     }
 
     #[test]
+    fn keeps_blocking_helpers_only_where_async_code_reaches_them() {
+        let src = "async fn root() { caller(); inner() }\nfn caller() { helper() }\n\
+                   fn helper() { sleep(d) }\nfn orphan() { sleep(o) }\n\
+                   fn orphan_caller() { helper(); other() }\n\
+                   fn outer() { unrelated(); fn inner() { sleep(z) } }\n\
+                   fn poll_ready(cx: &mut Context) { sleep(p) }\n\
+                   fn poll_next(cx: &mut Context<'_>) -> Poll<()> { sleep(q) }\n\
+                   use std::future::poll_fn as pf;\nfn renamed() { pf(|cx| sleep(r)) }\n";
+        let scan = scan(src);
+        let seeds = SeedSets {
+            sync: Seeds {
+                always: name_set(["sleep"].into_iter()),
+                conditional: Vec::new(),
+            },
+            in_async: Seeds {
+                always: name_set(["sleep"].into_iter()),
+                conditional: Vec::new(),
+            },
+        };
+        let out = elide(
+            src,
+            &plan(&[&scan], &[0], &["example".to_owned()], &seeds)[0],
+        );
+        // Reached from `root` (`inner` keeps the function it is declared in), polled, or a
+        // closure handed to `poll_fn` under another name.
+        for kept in [
+            "helper()",
+            "sleep(d)",
+            "sleep(z)",
+            "unrelated()",
+            "sleep(q)",
+            "sleep(r)",
+        ] {
+            assert!(out.contains(kept), "{kept} elided:\n{out}");
+        }
+        // Blocking, but nothing async calls them; `poll_ready` takes a `Context` but returns
+        // no `Poll`, so no executor polls it.
+        for gone in ["sleep(o)", "other()", "sleep(p)"] {
+            assert!(!out.contains(gone), "{gone} kept:\n{out}");
+        }
+    }
+
+    #[test]
     fn derived_names_count_in_crates_that_spell_their_crate_transitively() {
         let files = [
             ("liba", "pub fn helper() { sleep(d) }\n"),
@@ -1911,7 +2089,7 @@ mod tests {
                 conditional: Vec::new(),
             },
         };
-        let plans = plan(&scan_refs, &crates, &names, &seeds);
+        let plans = plan_bodies(&scan_refs, &crates, &names, &seeds, Reach::Everywhere);
         let out: Vec<String> = files
             .iter()
             .zip(&plans)
