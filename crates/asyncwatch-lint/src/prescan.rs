@@ -1688,6 +1688,10 @@ fn reached_from_async(
             }
         }
     }
+    // A name reaches the same functions from every body of a crate: each (name, crate) is
+    // followed once, or a name that thousands of bodies spell and hundreds of functions
+    // bear (`len`) costs their product on a large run.
+    let mut followed: foldhash::HashSet<(NameHash, u32)> = foldhash::HashSet::default();
     while let Some((f, k)) = queue.pop() {
         let scan = scans[f as usize];
         let home = crates[f as usize];
@@ -1695,6 +1699,9 @@ fn reached_from_async(
             let Some(callees) = callable.get(name) else {
                 continue;
             };
+            if !followed.insert((*name, home as u32)) {
+                continue;
+            }
             for &(g, j) in callees {
                 if !kept[g as usize][j as usize] && visible.sees(home, crates[g as usize]) {
                     kept[g as usize][j as usize] = true;
