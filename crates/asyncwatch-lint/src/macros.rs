@@ -75,8 +75,33 @@ pub(crate) fn parse_expression_macro(name: &str, tokens: &TokenStream) -> MacroB
                 .filter_map(|piece| syn::parse2(piece).ok())
                 .collect(),
         ),
+        _ if !may_hold_code(tokens) => MacroBody::Opaque,
         _ => MacroBody::Code(parse_tolerant(tokens)),
     }
+}
+
+/// Words that start what the checker reads without a call: a binding whose type later code
+/// infers from, an `.await`, a loop over a receiver, an async block, a branch.
+const CODE_WITHOUT_CALLS: &[&str] = &[
+    "let", "await", "for", "while", "loop", "async", "match", "if",
+];
+
+/// Whether a macro body can hold anything the checker reads. Everything it reports or
+/// records is a call, a method call, a block, or starts with one of [`CODE_WITHOUT_CALLS`];
+/// a body with no parentheses, no braces and none of those words (`debug!("{}", self.id)`,
+/// `matches!(x, Kind::A)`, `write!(f, "{}", self.0)`) can only be values and paths, and
+/// parsing it as expressions finds nothing. Nested macros count by their own tokens.
+fn may_hold_code(tokens: &TokenStream) -> bool {
+    tokens.clone().into_iter().any(|token| match token {
+        TokenTree::Group(group) => {
+            matches!(
+                group.delimiter(),
+                proc_macro2::Delimiter::Parenthesis | proc_macro2::Delimiter::Brace
+            ) || may_hold_code(&group.stream())
+        }
+        TokenTree::Ident(ident) => CODE_WITHOUT_CALLS.iter().any(|word| ident == word),
+        _ => false,
+    })
 }
 
 pub(crate) fn parse_item_macro(name: &str, tokens: &TokenStream) -> MacroBody {
