@@ -656,12 +656,10 @@ fn read_sources(
             scans.push(scan);
         }
     }
-    let mut plans = prescan::plan(
-        &scans,
-        &crates,
-        &crate_names,
-        &prescan::SeedSets::new(settings),
-    )
+    let seeds = prescan::SeedSets::new(settings);
+    let mut plans = on_pool(pool, || {
+        prescan::plan(&scans, &crates, &crate_names, &seeds)
+    })
     .into_iter();
     let offload_names = prescan::name_set(checker::offload_names());
     // After the plan, whose lists are the last to be allocated between the texts.

@@ -1390,8 +1390,11 @@ fn plan_bodies(
     reach: Reach,
 ) -> Vec<Vec<Range<usize>>> {
     let visible = Visibility::new(scans, crates, crate_names);
-    let sync = relevance(scans, crates, &visible, &seeds.sync);
-    let in_async = relevance(scans, crates, &visible, &seeds.in_async);
+    // Two independent fixed points, each sequential over the run's files.
+    let (sync, in_async) = rayon::join(
+        || relevance(scans, crates, &visible, &seeds.sync),
+        || relevance(scans, crates, &visible, &seeds.in_async),
+    );
     let kept: Vec<Vec<bool>> = match reach {
         Reach::FromAsync => reached_from_async(scans, crates, &visible, &sync, &in_async),
         #[cfg(test)]
