@@ -332,6 +332,7 @@ thread_local! {
             span: Span { lo: 0, hi: 0 },
             lines: vec![0],
             char_index_to_byte_offset: BTreeMap::new(),
+            ascii: true,
         }],
     });
 }
@@ -348,6 +349,8 @@ struct FileInfo {
     span: Span,
     lines: Vec<usize>,
     char_index_to_byte_offset: BTreeMap<usize, usize>,
+    // asyncwatch: in ASCII text a character index is its byte offset.
+    ascii: bool,
 }
 
 #[cfg(all(span_locations, not(fuzzing)))]
@@ -380,6 +383,9 @@ impl FileInfo {
 
     fn byte(&mut self, ch: u32) -> usize {
         let char_index = (ch - self.span.lo) as usize;
+        if self.ascii {
+            return char_index;
+        }
 
         // Look up offset of the largest already-computed char index that is
         // less than or equal to the current requested one.
@@ -433,6 +439,18 @@ impl FileInfo {
 /// and the total number of characters
 #[cfg(all(span_locations, not(fuzzing)))]
 fn lines_offsets(s: &str) -> (usize, Vec<usize>) {
+    // asyncwatch: in ASCII text, characters are bytes; finding the newlines needs no
+    // decoding.
+    if s.is_ascii() {
+        let mut lines = vec![0];
+        lines.extend(
+            s.bytes()
+                .enumerate()
+                .filter(|&(_, b)| b == b'\n')
+                .map(|(i, _)| i + 1),
+        );
+        return (s.len(), lines);
+    }
     let mut lines = vec![0];
     let mut total = 0;
 
@@ -475,6 +493,7 @@ impl SourceMap {
             lines,
             // Populated lazily by source_text().
             char_index_to_byte_offset: BTreeMap::new(),
+            ascii: src.is_ascii(),
         });
 
         span
