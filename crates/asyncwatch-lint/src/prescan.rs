@@ -1983,19 +1983,21 @@ const STOP: &[&str] = &["Self", "Result", "Option", "Vec", "String", "Box"];
 mod tests {
     use super::*;
 
-    fn elided(src: &str, seeds: &[&str]) -> String {
-        let scan = scan(src);
-        let seeds = Seeds {
-            always: seeds.iter().map(|s| name_hash(s.as_bytes())).collect(),
+    /// Seed sets where `names` count everywhere, for sync bodies and async contexts alike.
+    fn unconditional(names: &[&str]) -> SeedSets {
+        let seeds = || Seeds {
+            always: name_set(names.iter().copied()),
             conditional: Vec::new(),
         };
-        let seeds = SeedSets {
-            in_async: Seeds {
-                always: seeds.always.clone(),
-                conditional: Vec::new(),
-            },
-            sync: seeds,
-        };
+        SeedSets {
+            sync: seeds(),
+            in_async: seeds(),
+        }
+    }
+
+    fn elided(src: &str, seeds: &[&str]) -> String {
+        let scan = scan(src);
+        let seeds = unconditional(seeds);
         let plan = plan_bodies(
             &[&scan],
             &[0],
@@ -2042,16 +2044,7 @@ mod tests {
                    fn poll_next(cx: &mut Context<'_>) -> Poll<()> { sleep(q) }\n\
                    use std::future::poll_fn as pf;\nfn renamed() { pf(|cx| sleep(r)) }\n";
         let scan = scan(src);
-        let seeds = SeedSets {
-            sync: Seeds {
-                always: name_set(["sleep"].into_iter()),
-                conditional: Vec::new(),
-            },
-            in_async: Seeds {
-                always: name_set(["sleep"].into_iter()),
-                conditional: Vec::new(),
-            },
-        };
+        let seeds = unconditional(&["sleep"]);
         let out = elide(
             src,
             &plan(&[&scan], &[0], &["example".to_owned()], &seeds)[0],
@@ -2088,17 +2081,7 @@ mod tests {
         let scan_refs: Vec<&FileScan> = scans.iter().collect();
         let names: Vec<String> = files.iter().map(|(name, _)| (*name).to_owned()).collect();
         let crates: Vec<usize> = (0..files.len()).collect();
-        let always: NameSet = [name_hash(b"sleep")].into_iter().collect();
-        let seeds = SeedSets {
-            sync: Seeds {
-                always: always.clone(),
-                conditional: Vec::new(),
-            },
-            in_async: Seeds {
-                always,
-                conditional: Vec::new(),
-            },
-        };
+        let seeds = unconditional(&["sleep"]);
         let plans = plan_bodies(&scan_refs, &crates, &names, &seeds, Reach::Everywhere);
         let out: Vec<String> = files
             .iter()
