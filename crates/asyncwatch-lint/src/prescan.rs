@@ -1691,6 +1691,39 @@ fn reached_from_async(
             }
         }
     }
+    // A body may call a function by the name a `use .. as` gives it, in its own file or
+    // where it is re-exported: the new name reaches what the old one does, through chains
+    // of renames too.
+    let mut renames: Vec<(NameHash, NameHash)> = scans
+        .iter()
+        .flat_map(|scan| scan.renames.iter().copied())
+        .filter(|(from, to)| from != to)
+        .collect();
+    renames.sort_unstable();
+    renames.dedup();
+    loop {
+        let mut grew = false;
+        for (from, to) in &renames {
+            let Some(callees) = callable.get(from) else {
+                continue;
+            };
+            let added: Vec<(u32, u32)> = match callable.get(to) {
+                Some(present) => callees
+                    .iter()
+                    .filter(|c| !present.contains(c))
+                    .copied()
+                    .collect(),
+                None => callees.clone(),
+            };
+            if !added.is_empty() {
+                callable.entry(*to).or_default().extend(added);
+                grew = true;
+            }
+        }
+        if !grew {
+            break;
+        }
+    }
     // A name reaches the same functions from every body of a crate: each (name, crate) is
     // followed once, or a name that thousands of bodies spell and hundreds of functions
     // bear (`len`) costs their product on a large run.
