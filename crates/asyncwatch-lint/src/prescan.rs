@@ -392,6 +392,9 @@ pub(crate) struct ScannedFn {
     /// The enclosing impl or trait header (index into [`FileScan::headers`]), whose
     /// identifiers the function mentions too.
     header: Option<u32>,
+    /// The body spells a name its parameter patterns bind: it may hand a parameter to an
+    /// offload entry point, which makes the function an offload wrapper.
+    body_spells_parameter: bool,
 }
 
 /// A type-like item: its names (the item, its fields) and what it mentions.
@@ -859,6 +862,11 @@ impl<'a> Scanner<'a> {
             _ => Some(name_token.hash),
         };
         self.unread_signature(fn_index + 2, end);
+        let parameters = self.parameter_names(fn_index + 2, end);
+        let body_spells_parameter = !parameters.is_empty()
+            && self.tokens[end + 1..close]
+                .iter()
+                .any(|t| t.kind == Kind::Ident && parameters.contains(&t.hash));
         self.scan.functions.push(ScannedFn {
             propagates,
             is_async_fn: is_async_fn || polled,
@@ -866,6 +874,7 @@ impl<'a> Scanner<'a> {
             body: self.inside(end, close),
             mentions,
             header: header.map(|h| h.index as u32),
+            body_spells_parameter,
         });
         // Items inside the body (nested functions, impls) are functions of their own.
         self.in_function += 1;
@@ -927,6 +936,56 @@ impl<'a> Scanner<'a> {
             }
             k += 1;
         }
+    }
+
+    /// Every identifier of the parameter patterns of the signature from `from` (after the
+    /// name) to the body's `{` at `end`, but `self`: the names the parameters bind, with
+    /// whatever else a pattern spells (struct names of destructuring patterns) and, where a
+    /// type's generic arguments hold a comma, some of that type's names.
+    fn parameter_names(&self, from: usize, end: usize) -> Vec<NameHash> {
+        let mut open = from;
+        if self.punct_is(open, b'<') {
+            let mut depth = 0i32;
+            while open < end {
+                match self.tokens[open].kind {
+                    Kind::Punct(b'(' | b'[' | b'{') => open = self.closing[open] as usize,
+                    Kind::Punct(b'<') => depth += 1,
+                    Kind::Punct(b'>') if !self.is_arrow_head(open) => {
+                        depth -= 1;
+                        if depth == 0 {
+                            break;
+                        }
+                    }
+                    _ => {}
+                }
+                open += 1;
+            }
+            open += 1;
+        }
+        let mut names = Vec::new();
+        if open >= end || !self.punct_is(open, b'(') {
+            return names;
+        }
+        let close = self.closing[open] as usize;
+        let mut in_pattern = true;
+        let mut depth = 0usize;
+        for k in open + 1..close {
+            let token = self.tokens[k];
+            match token.kind {
+                Kind::Punct(b'(' | b'[' | b'{') => depth += 1,
+                Kind::Punct(b')' | b']' | b'}') => depth = depth.saturating_sub(1),
+                Kind::Punct(b',') if depth == 0 => in_pattern = true,
+                // A lone `:` (not half of `::`) ends the pattern.
+                Kind::Punct(b':')
+                    if depth == 0 && !self.punct_is(k + 1, b':') && !self.punct_is(k - 1, b':') =>
+                {
+                    in_pattern = false;
+                }
+                Kind::Ident if in_pattern && self.text(token) != b"self" => names.push(token.hash),
+                _ => {}
+            }
+        }
+        names
     }
 
     fn impl_or_trait(&mut self, start: usize, limit: usize, is_trait: bool) -> usize {
@@ -1768,14 +1827,18 @@ fn reached_from_async(
 }
 
 /// The bodies to blank for the first pass, which reads only declarations (fields, statics,
-/// signatures) and which functions hand a closure parameter to an offload entry point:
-/// every function body but those that spell one of `offload_names`, and the bodies that
-/// pass never reads (see [`FileScan::undeclaring`]).
+/// signatures) and which functions hand a parameter to an offload entry point: every
+/// function body but those that spell one of `offload_names` and a name a parameter
+/// pattern binds (the checker's `forwards_parameter_to_offload` looks for a parameter passed
+/// as an argument), and the bodies that pass never reads (see [`FileScan::undeclaring`]).
 pub(crate) fn skeleton(scan: &FileScan, offload_names: &NameSet) -> Vec<Range<usize>> {
     let unread: Vec<bool> = scan
         .functions
         .iter()
-        .map(|function| !scan.mentions(function).any(|m| offload_names.contains(m)))
+        .map(|function| {
+            !(function.body_spells_parameter
+                && scan.mentions(function).any(|m| offload_names.contains(m)))
+        })
         .collect();
     outermost(
         scan,
@@ -2272,6 +2335,38 @@ mod tests {
             "fn run(self: Box<Self>, job: Job) { spawn_blocking(job) }",
         ] {
             assert!(out.contains(kept), "{kept} blanked:\n{out}");
+        }
+        assert!(syn::parse_file(&out).is_ok(), "{out}");
+    }
+
+    #[test]
+    fn skeleton_keeps_only_bodies_that_may_hand_a_parameter_to_an_offload_entry_point() {
+        let src = "fn wrap<F: FnOnce()>(work: F) { tokio::task::spawn_blocking(work); }\n\
+                   fn pair((left, right): (Job, Job), n: usize) { spawn(right) }\n\
+                   fn typed(table: HashMap<K, V>, job: Job) { spawn(job) }\n\
+                   impl S { fn on(&self, job: Job) { self.pool.spawn(job) } }\n\
+                   async fn test_case() { let h = spawn(async {}); h.await }\n\
+                   fn other(job: Job) { spawn_blocking(make_job()) }\n\
+                   fn receiver_only(&self) { spawn(self) }\n\
+                   fn no_offload(job: Job) { job.run() }\n";
+        let out = elide(
+            src,
+            &skeleton(
+                &scan(src),
+                &name_set(["spawn_blocking", "spawn"].into_iter()),
+            ),
+        );
+        for kept in [
+            "{ tokio::task::spawn_blocking(work); }",
+            "{ spawn(right) }",
+            "{ spawn(job) }",
+            "{ self.pool.spawn(job) }",
+        ] {
+            assert!(out.contains(kept), "{kept} blanked:\n{out}");
+        }
+        // No parameter, or none the body spells, or no offload name: nothing to forward.
+        for gone in ["h.await", "make_job", "spawn(self)", "job.run"] {
+            assert!(!out.contains(gone), "{gone} kept:\n{out}");
         }
         assert!(syn::parse_file(&out).is_ok(), "{out}");
     }
