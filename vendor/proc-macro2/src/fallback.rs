@@ -855,6 +855,14 @@ impl Ident {
     pub(crate) fn set_span(&mut self, span: Span) {
         self.span = span;
     }
+
+    pub(crate) fn with_text<R>(&self, f: impl FnOnce(&str) -> R) -> R {
+        if self.raw {
+            f(&format!("r#{}", self.sym))
+        } else {
+            f(&self.sym)
+        }
+    }
 }
 
 pub(crate) fn is_ident_start(c: char) -> bool {

@@ -1041,6 +1041,14 @@ impl Ident {
     pub fn set_span(&mut self, span: Span) {
         self.inner.set_span(span.inner);
     }
+
+    /// Calls `f` with the identifier's text as `to_string` gives it, borrowed
+    /// outside a procedural macro instead of copied (asyncwatch's patch: syn
+    /// copied every identifier it parsed to see if it is a keyword).
+    #[doc(hidden)]
+    pub fn __with_text<R>(&self, f: impl FnOnce(&str) -> R) -> R {
+        self.inner.with_text(f)
+    }
 }
 
 impl PartialEq for Ident {

@@ -702,6 +702,13 @@ impl Ident {
         }
     }
 
+    pub(crate) fn with_text<R>(&self, f: impl FnOnce(&str) -> R) -> R {
+        match self {
+            Ident::Compiler(t) => f(&t.to_string()),
+            Ident::Fallback(t) => t.with_text(f),
+        }
+    }
+
     fn unwrap_nightly(self) -> proc_macro::Ident {
         match self {
             Ident::Compiler(s) => s,

@@ -54,11 +54,10 @@ mod parsing {
     use crate::error::Result;
     use crate::parse::{Parse, ParseStream};
     use crate::token::Token;
-    use alloc::string::ToString;
     use proc_macro2::Ident;
 
     fn accept_as_ident(ident: &Ident) -> bool {
-        match ident.to_string().as_str() {
+        ident.__with_text(|text| match text {
             "_" |
             // Based on https://doc.rust-lang.org/1.65.0/reference/keywords.html
             "abstract" | "as" | "async" | "await" | "become" | "box" | "break" |
@@ -70,7 +69,7 @@ mod parsing {
             "typeof" | "unsafe" | "unsized" | "use" | "virtual" | "where" |
             "while" | "yield" => false,
             _ => true,
-        }
+        })
     }
 
     #[cfg_attr(docsrs, doc(cfg(feature = "parsing")))]
