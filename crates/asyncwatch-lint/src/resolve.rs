@@ -8,6 +8,7 @@
 //! never match the catalog, so a local `fn sleep` or `mod fs` is never mistaken for std's.
 
 use foldhash::{HashMap, HashSet};
+use std::rc::Rc;
 
 use syn::{Item, UseTree};
 
@@ -43,10 +44,12 @@ const PRELUDE: &[(&str, &str)] = &[
 
 #[derive(Debug, Default)]
 pub(crate) struct Resolver {
-    scopes: Vec<Scope>,
+    /// Shared with `modules`: a scope never changes once entered, and a copy of a module's
+    /// names for each lookup table was most of entering it.
+    scopes: Vec<Rc<Scope>>,
     /// Module scopes by module path, so `use super::*` in a test module can see the parent's
     /// imports.
-    modules: HashMap<Vec<String>, Scope>,
+    modules: HashMap<Vec<String>, Rc<Scope>>,
     /// The module path of the file's root: `crate` for a crate root, `crate::util` for
     /// `src/util.rs`.
     root: Vec<String>,
@@ -123,7 +126,8 @@ impl Resolver {
             ..Scope::default()
         };
         scope.add_items(items);
-        self.modules.insert(module, scope.clone());
+        let scope = Rc::new(scope);
+        self.modules.insert(module, Rc::clone(&scope));
         self.scopes.push(scope);
     }
 
@@ -136,7 +140,7 @@ impl Resolver {
         for item in items {
             scope.add_item(item);
         }
-        self.scopes.push(scope);
+        self.scopes.push(Rc::new(scope));
     }
 
     pub(crate) fn pop(&mut self) {
