@@ -181,7 +181,27 @@ const ALIASES: &[(&str, &str)] = &[
 
 /// Rewrites an alias spelling (`core::time`, `crossbeam::channel`) to the canonical one.
 pub(crate) fn canonical(path: String) -> String {
-    for (from, to) in ALIASES {
+    // Every resolved path comes through here; most start with a crate no alias names
+    // (`crate`, the user's crates), so the aliases are looked up by first segment, each
+    // group in the table's order (the first match wins).
+    static BY_FIRST_SEGMENT: std::sync::OnceLock<
+        foldhash::HashMap<&'static str, Vec<(&'static str, &'static str)>>,
+    > = std::sync::OnceLock::new();
+    let groups = BY_FIRST_SEGMENT.get_or_init(|| {
+        let mut groups: foldhash::HashMap<&str, Vec<(&str, &str)>> = Default::default();
+        for &(from, to) in ALIASES {
+            let first = from.split("::").next().unwrap_or(from);
+            groups.entry(first).or_default().push((from, to));
+        }
+        groups
+    });
+    // A byte search: `split("::")` sets up a substring searcher, which cost more than the
+    // rest of the lookup.
+    let first = path.find(':').map_or(path.as_str(), |end| &path[..end]);
+    let Some(aliases) = groups.get(first) else {
+        return path;
+    };
+    for (from, to) in aliases {
         if let Some(rest) = path.strip_prefix(from) {
             if from == to {
                 return path;
