@@ -26,6 +26,15 @@ impl<'a> Cursor<'a> {
         }
     }
 
+    /// `advance` over `bytes` bytes known to be ASCII: one character each.
+    fn advance_ascii(&self, bytes: usize) -> Cursor<'a> {
+        Cursor {
+            rest: &self.rest[bytes..],
+            #[cfg(span_locations)]
+            off: self.off + bytes as u32,
+        }
+    }
+
     pub(crate) fn starts_with(&self, s: &str) -> bool {
         self.rest.starts_with(s)
     }
@@ -271,6 +280,19 @@ fn lex_error(cursor: Cursor) -> LexError {
 }
 
 fn leaf_token(input: Cursor) -> PResult<TokenTree> {
+    // A word that starts with neither `b`, `c` nor `r` cannot open a literal and is no
+    // punctuation: it is an identifier, without trying the seven literal parsers and the
+    // literal prefixes first (asyncwatch's patch).
+    if input
+        .rest
+        .as_bytes()
+        .first()
+        .is_some_and(|&b| (b.is_ascii_alphabetic() && !matches!(b, b'b' | b'c' | b'r')) || b == b'_')
+    {
+        if let Ok((input, i)) = ident_any(input) {
+            return Ok((input, TokenTree::Ident(i)));
+        }
+    }
     if let Ok((input, l)) = literal(input) {
         // must be parsed before ident
         Ok((input, TokenTree::Literal(crate::Literal::_new_fallback(l))))
@@ -323,6 +345,23 @@ fn ident_any(input: Cursor) -> PResult<crate::Ident> {
 }
 
 fn ident_not_raw(input: Cursor) -> PResult<&str> {
+    // An ASCII identifier not followed by a non-ASCII character is read by bytes, and the
+    // cursor moves by as many characters as bytes (asyncwatch's patch). Other identifiers
+    // take the loop below, from the start.
+    let bytes = input.rest.as_bytes();
+    if bytes
+        .first()
+        .is_some_and(|&b| b.is_ascii_alphabetic() || b == b'_')
+    {
+        let end = bytes
+            .iter()
+            .position(|&b| !(b.is_ascii_alphanumeric() || b == b'_'))
+            .unwrap_or(bytes.len());
+        if bytes.get(end).is_none_or(u8::is_ascii) {
+            return Ok((input.advance_ascii(end), &input.rest[..end]));
+        }
+    }
+
     let mut chars = input.char_indices();
 
     match chars.next() {
