@@ -6,9 +6,9 @@ use crate::parse::{self, Cursor};
 use crate::rcvec::{RcVec, RcVecBuilder, RcVecIntoIter, RcVecMut};
 use crate::{Delimiter, Spacing, TokenTree};
 use alloc::borrow::ToOwned as _;
-use alloc::boxed::Box;
 #[cfg(all(span_locations, not(fuzzing)))]
 use alloc::collections::BTreeMap;
+use alloc::rc::Rc;
 use alloc::format;
 use alloc::string::{String, ToString as _};
 #[cfg(all(span_locations, not(fuzzing)))]
@@ -814,7 +814,9 @@ impl Debug for Group {
 
 #[derive(Clone)]
 pub(crate) struct Ident {
-    sym: Box<str>,
+    // Shared, not boxed (asyncwatch's patch): syn copies every identifier into its token
+    // buffer and again into the syntax tree, and a copy of a box allocates.
+    sym: Rc<str>,
     span: Span,
     raw: bool,
 }
@@ -828,7 +830,7 @@ impl Ident {
 
     pub(crate) fn new_unchecked(string: &str, span: Span) -> Self {
         Ident {
-            sym: Box::from(string),
+            sym: Rc::from(string),
             span,
             raw: false,
         }
@@ -842,7 +844,7 @@ impl Ident {
 
     pub(crate) fn new_raw_unchecked(string: &str, span: Span) -> Self {
         Ident {
-            sym: Box::from(string),
+            sym: Rc::from(string),
             span,
             raw: true,
         }
