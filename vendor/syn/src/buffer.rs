@@ -207,6 +207,13 @@ impl<'a> Cursor<'a> {
         }
     }
 
+    /// Whether the cursor is pointing at a `Literal`, without cloning it
+    /// (asyncwatch's patch).
+    pub(crate) fn is_literal(mut self) -> bool {
+        self.ignore_none();
+        matches!(self.entry(), Entry::Literal(_))
+    }
+
     /// If the cursor is pointing at a `Punct`, returns it along with a cursor
     /// pointing at the next `TokenTree`.
     pub fn punct(mut self) -> Option<(Punct, Cursor<'a>)> {

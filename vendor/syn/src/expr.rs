@@ -1199,7 +1199,6 @@ pub(crate) mod parsing {
     use crate::lifetime::Lifetime;
     use crate::lit::{Lit, LitFloat, LitInt};
     use crate::mac::{self, Macro};
-    use crate::op::BinOp;
     use crate::parse::discouraged::Speculative as _;
     use crate::parse::{Parse, ParseStream};
     #[cfg(feature = "full")]
@@ -1324,7 +1323,7 @@ pub(crate) mod parsing {
             if let Expr::Range(_) = lhs {
                 // A range cannot be the left-hand side of another binary operator.
                 break;
-            } else if let Ok(op) = ahead.parse::<BinOp>() {
+            } else if let Some(op) = crate::op::parsing::peek_binop(&ahead) {
                 let precedence = Precedence::of_binop(&op);
                 if precedence < base {
                     break;
@@ -1397,7 +1396,7 @@ pub(crate) mod parsing {
     fn parse_expr(input: ParseStream, mut lhs: Expr, base: Precedence) -> Result<Expr> {
         loop {
             let ahead = input.fork();
-            if let Ok(op) = ahead.parse::<BinOp>() {
+            if let Some(op) = crate::op::parsing::peek_binop(&ahead) {
                 let precedence = Precedence::of_binop(&op);
                 if precedence < base {
                     break;
@@ -1472,7 +1471,7 @@ pub(crate) mod parsing {
     }
 
     fn peek_precedence(input: ParseStream) -> Precedence {
-        if let Ok(op) = input.fork().parse() {
+        if let Some(op) = crate::op::parsing::peek_binop(&input.fork()) {
             Precedence::of_binop(&op)
         } else if input.peek(Token![=]) && !input.peek(Token![=>]) {
             Precedence::Assign

@@ -1050,7 +1050,17 @@ pub(crate) mod parsing {
                     fn peek(input: ParseStream) -> bool {
                         <$name as Parse>::parse(input).is_ok()
                     }
-                    peek_impl(cursor, peek)
+                    // Only a literal, `true`, `false` or a `-` can start one: anything
+                    // else is no literal without a trial parse, which builds a parse
+                    // buffer and an error (asyncwatch's patch).
+                    let may_start = cursor.is_literal()
+                        || cursor
+                            .ident_ref()
+                            .is_some_and(|ident| ident == "true" || ident == "false")
+                        || cursor
+                            .punct()
+                            .is_some_and(|(punct, _)| punct.as_char() == '-');
+                    may_start && peek_impl(cursor, peek)
                 }
 
                 fn display() -> &'static str {

@@ -82,6 +82,21 @@ pub(crate) mod parsing {
     use crate::op::{BinOp, UnOp};
     use crate::parse::{Parse, ParseStream};
 
+    /// The binary operator `input` starts with, if any: `BinOp::parse` without trying its
+    /// 28 operators, and building the error it returns, after every expression that no
+    /// operator follows (asyncwatch's patch). Every binary operator starts with one of
+    /// these characters.
+    pub(crate) fn peek_binop(input: ParseStream) -> Option<BinOp> {
+        let (first, _) = input.cursor().punct()?;
+        if !matches!(
+            first.as_char(),
+            '+' | '-' | '*' | '/' | '%' | '^' | '&' | '|' | '<' | '>' | '=' | '!'
+        ) {
+            return None;
+        }
+        input.parse().ok()
+    }
+
     #[cfg_attr(docsrs, doc(cfg(feature = "parsing")))]
     impl Parse for BinOp {
         fn parse(input: ParseStream) -> Result<Self> {
