@@ -1763,21 +1763,17 @@ fn reached_from_async(
     loop {
         let mut grew = false;
         for (from, to) in &renames {
-            let Some(callees) = callable.get(from) else {
+            let Some(callees) = callable.get(from).cloned() else {
                 continue;
             };
-            let added: Vec<(u32, u32)> = match callable.get(to) {
-                Some(present) => callees
-                    .iter()
-                    .filter(|c| !present.contains(c))
-                    .copied()
-                    .collect(),
-                None => callees.clone(),
-            };
-            if !added.is_empty() {
-                callable.entry(*to).or_default().extend(added);
-                grew = true;
-            }
+            // Sorted and deduplicated, so a name borne by thousands of functions costs
+            // no product of list lengths; the walk does not depend on the order.
+            let reached = callable.entry(*to).or_default();
+            let before = reached.len();
+            reached.extend(callees);
+            reached.sort_unstable();
+            reached.dedup();
+            grew |= reached.len() != before;
         }
         if !grew {
             break;
