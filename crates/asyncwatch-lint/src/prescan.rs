@@ -890,30 +890,13 @@ impl<'a> Scanner<'a> {
         let function = self.scan.functions.len() as u32;
         let mut i = from;
         if self.punct_is(i, b'<') {
-            let mut depth = 0i32;
-            while i < end {
-                match self.tokens[i].kind {
-                    Kind::Punct(b'(' | b'[' | b'{') => {
-                        i = self.closing[i] as usize;
-                    }
-                    Kind::Punct(b'<') => depth += 1,
-                    Kind::Punct(b'>') if !self.is_arrow_head(i) => {
-                        depth -= 1;
-                        if depth == 0 {
-                            break;
-                        }
-                    }
-                    _ => {}
-                }
-                i += 1;
-            }
-            if i >= end {
+            let Some(close) = self.generics_close(from, end) else {
                 return;
-            }
+            };
             self.scan
                 .unread_signature
-                .push((function, self.inside(from, i)));
-            i += 1;
+                .push((function, self.inside(from, close)));
+            i = close + 1;
         }
         if !self.punct_is(i, b'(') {
             return;
@@ -938,31 +921,42 @@ impl<'a> Scanner<'a> {
         }
     }
 
+    /// The `>` that closes the generic parameters opening with the `<` at `open`, if it
+    /// comes before `end`.
+    fn generics_close(&self, open: usize, end: usize) -> Option<usize> {
+        let mut depth = 0i32;
+        let mut i = open;
+        while i < end {
+            match self.tokens[i].kind {
+                Kind::Punct(b'(' | b'[' | b'{') => i = self.closing[i] as usize,
+                Kind::Punct(b'<') => depth += 1,
+                Kind::Punct(b'>') if !self.is_arrow_head(i) => {
+                    depth -= 1;
+                    if depth == 0 {
+                        return Some(i);
+                    }
+                }
+                _ => {}
+            }
+            i += 1;
+        }
+        None
+    }
+
     /// Every identifier of the parameter patterns of the signature from `from` (after the
     /// name) to the body's `{` at `end`, but `self`: the names the parameters bind, with
     /// whatever else a pattern spells (struct names of destructuring patterns) and, where a
     /// type's generic arguments hold a comma, some of that type's names.
     fn parameter_names(&self, from: usize, end: usize) -> Vec<NameHash> {
-        let mut open = from;
-        if self.punct_is(open, b'<') {
-            let mut depth = 0i32;
-            while open < end {
-                match self.tokens[open].kind {
-                    Kind::Punct(b'(' | b'[' | b'{') => open = self.closing[open] as usize,
-                    Kind::Punct(b'<') => depth += 1,
-                    Kind::Punct(b'>') if !self.is_arrow_head(open) => {
-                        depth -= 1;
-                        if depth == 0 {
-                            break;
-                        }
-                    }
-                    _ => {}
-                }
-                open += 1;
-            }
-            open += 1;
-        }
         let mut names = Vec::new();
+        let open = if self.punct_is(from, b'<') {
+            match self.generics_close(from, end) {
+                Some(close) => close + 1,
+                None => return names,
+            }
+        } else {
+            from
+        };
         if open >= end || !self.punct_is(open, b'(') {
             return names;
         }
