@@ -443,6 +443,24 @@ pub(crate) struct FileScan {
 }
 
 impl FileScan {
+    /// Every list of a run's scans waits for the plan, which sees them all at once; the
+    /// lists grow by doubling, and `idents` is deduplicated in place from every identifier
+    /// the file spells: on a registry cache (397 MB of text), 310 MB of capacity held
+    /// 152 MB of lists.
+    fn shrink_to_fit(&mut self) {
+        self.hashes.shrink_to_fit();
+        self.functions.shrink_to_fit();
+        self.types.shrink_to_fit();
+        self.renames.shrink_to_fit();
+        self.idents.shrink_to_fit();
+        self.use_idents.shrink_to_fit();
+        self.headers.shrink_to_fit();
+        self.docs.shrink_to_fit();
+        self.undeclaring.shrink_to_fit();
+        self.inert.shrink_to_fit();
+        self.unread_signature.shrink_to_fit();
+    }
+
     /// Every identifier `function` mentions, with those of its impl or trait header.
     fn mentions<'a>(&'a self, function: &'a ScannedFn) -> impl Iterator<Item = &'a NameHash> + 'a {
         let header = function
@@ -1399,13 +1417,13 @@ pub(crate) fn scan(src: &str) -> FileScan {
             }
         }
     }
-    scanner.scan.hashes.shrink_to_fit();
     append_sorted_unique(
         &mut scanner.scan.idents,
         ident_hashes(&scanner.tokens[..count]),
     );
     scanner.scan.use_idents.sort_unstable();
     scanner.scan.use_idents.dedup();
+    scanner.scan.shrink_to_fit();
     scanner.scan
 }
 
