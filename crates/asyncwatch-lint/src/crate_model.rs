@@ -27,14 +27,13 @@ pub(crate) struct Unit {
     pub report: bool,
 }
 
-#[derive(Debug, Default)]
-pub(crate) struct Model {
+pub(crate) struct Model<T> {
     /// Every file to analyze, linted files first, with its place in the program.
     pub files: Vec<(PathBuf, Unit)>,
-    /// The text of `files[i]` as read while following `mod` declarations (see
-    /// [`crate::source_file::read`]), so no file is read twice; `None` for a file no crate
-    /// reaches, which is read later.
-    pub texts: Vec<Option<Result<String, String>>>,
+    /// What `build`'s `digest` made of the text of `files[i]` as read while following `mod`
+    /// declarations (see [`crate::source_file::read`]), so no file is read twice; `None` for
+    /// a file no crate reaches, which is read later.
+    pub texts: Vec<Option<T>>,
 }
 
 #[derive(Debug, Clone)]
@@ -45,8 +44,15 @@ pub(crate) struct Target {
 
 /// Builds the model for the files of a run. `extra_roots` are more crates to read as
 /// context (dependency sources for `--deps`). Files larger than `max_file_size` bytes are
-/// not read (nor followed into their `mod` declarations).
-pub(crate) fn build(files: &[PathBuf], extra_roots: &[Target], max_file_size: u64) -> Model {
+/// not read (nor followed into their `mod` declarations). Each text read is handed to
+/// `digest` as soon as its `mod` declarations are scanned, on the thread that read it, and
+/// the model keeps what `digest` returns: a large run's texts never wait whole all at once.
+pub(crate) fn build<T: Send>(
+    files: &[PathBuf],
+    extra_roots: &[Target],
+    max_file_size: u64,
+    digest: &(dyn Fn(Result<String, String>) -> T + Sync),
+) -> Model<T> {
     let mut packages = package_manifests(files);
     // Path dependencies, transitively, so calls into workspace members resolve.
     let mut index = 0;
@@ -66,7 +72,7 @@ pub(crate) fn build(files: &[PathBuf], extra_roots: &[Target], max_file_size: u6
         .chain(extra_roots.iter().cloned())
         .collect();
     let roots: Vec<&Path> = targets.iter().map(|t| t.root.as_path()).collect();
-    let mut loaded = prefetch(&roots, max_file_size);
+    let mut loaded = prefetch(&roots, max_file_size, digest);
     for target in &targets {
         walk_modules(
             &target.root,
@@ -83,7 +89,10 @@ pub(crate) fn build(files: &[PathBuf], extra_roots: &[Target], max_file_size: u6
         files.par_iter().map(|f| canonical(f)).collect()
     };
     let reported: HashSet<&PathBuf> = reported_paths.iter().collect();
-    let mut model = Model::default();
+    let mut model = Model {
+        files: Vec::new(),
+        texts: Vec::new(),
+    };
     // A file named twice (through a symlink) is read again for its second name.
     let mut take_text = |path: &Path| loaded.texts.remove(path);
     for (file, canonical_path) in files.iter().zip(&reported_paths) {
@@ -139,19 +148,26 @@ struct Loaded {
 /// Every file reachable from `roots` through `mod` declarations, read and scanned in
 /// parallel, level by level, so that [`walk_modules`] (which decides, in order, which
 /// crate and module each file belongs to) only looks things up.
-#[derive(Default)]
-struct Prefetched {
+struct Prefetched<T> {
     /// By canonical path.
     files: HashMap<PathBuf, Loaded>,
-    /// What reading each file gave, by canonical path, until the model takes it.
-    texts: HashMap<PathBuf, Result<String, String>>,
+    /// What the digest of each file's text gave, by canonical path, until the model takes it.
+    texts: HashMap<PathBuf, T>,
     /// Canonical paths of the paths met, as given.
     canonical: HashMap<PathBuf, PathBuf>,
 }
 
-fn prefetch(roots: &[&Path], max_file_size: u64) -> Prefetched {
+fn prefetch<T: Send>(
+    roots: &[&Path],
+    max_file_size: u64,
+    digest: &(dyn Fn(Result<String, String>) -> T + Sync),
+) -> Prefetched<T> {
     use rayon::prelude::*;
-    let mut out = Prefetched::default();
+    let mut out = Prefetched {
+        files: HashMap::new(),
+        texts: HashMap::new(),
+        canonical: HashMap::new(),
+    };
     let mut frontier: Vec<(PathBuf, usize)> =
         roots.iter().map(|root| (root.to_path_buf(), 0)).collect();
     // Children, each queued once. A crate root met again as a child is expanded once more,
@@ -169,11 +185,11 @@ fn prefetch(roots: &[&Path], max_file_size: u64) -> Prefetched {
                         Ok(text) if text.contains("mod") => scan_mod_decls(text),
                         _ => Vec::new(),
                     };
-                    (text, decls)
+                    (text.is_ok(), digest(text), decls)
                 });
                 let decls = loaded
                     .as_ref()
-                    .map(|(_, decls)| decls)
+                    .map(|(_, _, decls)| decls)
                     .or_else(|| out.files.get(&canonical_path).map(|l| &l.decls));
                 // Every level is expanded (the queue never takes a file twice): the walk
                 // decides how deep to go.
@@ -189,15 +205,9 @@ fn prefetch(roots: &[&Path], max_file_size: u64) -> Prefetched {
         let mut next = Vec::new();
         for (path, canonical_path, loaded, children, depth) in visited {
             out.canonical.insert(path, canonical_path.clone());
-            if let Some((text, decls)) = loaded {
+            if let Some((readable, text, decls)) = loaded {
                 if !out.files.contains_key(&canonical_path) {
-                    out.files.insert(
-                        canonical_path.clone(),
-                        Loaded {
-                            readable: text.is_ok(),
-                            decls,
-                        },
-                    );
+                    out.files.insert(canonical_path.clone(), Loaded { readable, decls });
                     out.texts.insert(canonical_path, text);
                 }
             }
@@ -379,12 +389,12 @@ struct ModDecl {
     path_attribute: Option<String>,
 }
 
-fn walk_modules(
+fn walk_modules<T>(
     file: &Path,
     module: Vec<String>,
     crate_name: &str,
     assigned: &mut HashMap<PathBuf, (String, Vec<String>)>,
-    loaded: &Prefetched,
+    loaded: &Prefetched<T>,
     depth: usize,
 ) {
     let Some(file) = loaded.canonical.get(file) else {

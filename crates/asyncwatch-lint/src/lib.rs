@@ -39,6 +39,7 @@ use foldhash::{HashMap, HashMapExt as _, HashSet, HashSetExt as _};
 use std::panic::AssertUnwindSafe;
 use std::path::PathBuf;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
 
 pub use asyncwatch_diagnostics::{Diagnostic, FileError, Report, Severity};
 pub use discover::{discover, DiscoverError};
@@ -378,20 +379,33 @@ fn analyze(
     }
 }
 
-/// A file's text (`read` if the crate model has read it already), refused if it nests too
-/// deep to parse.
-fn read_source(
-    path: &std::path::Path,
-    read: Option<Result<String, String>>,
-    settings: &Settings,
-) -> Result<String, String> {
-    let source = match read {
-        Some(read) => read?,
-        None => source_file::read(path, settings.max_file_size)?,
-    };
-    match nesting::check(&source) {
-        Some(message) => Err(message),
-        None => Ok(source),
+/// A file of the run as read: its text waiting for the passes, and what the pre-scan found
+/// in it; or why it cannot be analyzed.
+type Digested = Result<(Source, prescan::FileScan), String>;
+
+/// What is made of each text as soon as it is read, on the thread that read it.
+struct Digester<'s> {
+    settings: &'s Settings,
+    /// Bytes of text the run has read so far.
+    read: AtomicUsize,
+}
+
+impl Digester<'_> {
+    /// Refuses a text that nests too deep to parse, pre-scans it, and compresses it once the
+    /// run has read more than [`COMPRESS_ABOVE`] bytes ([`read_sources`] compresses the
+    /// first ones when the whole run does).
+    fn digest(&self, read: Result<String, String>) -> Digested {
+        let text = read?;
+        if let Some(message) = nesting::check(&text) {
+            return Err(message);
+        }
+        let scan = if self.settings.prescan {
+            prescan::scan(&text)
+        } else {
+            prescan::FileScan::default()
+        };
+        let read_so_far = self.read.fetch_add(text.len(), Ordering::Relaxed) + text.len();
+        Ok((Source::new(text, read_so_far > COMPRESS_ABOVE), scan))
     }
 }
 
@@ -477,7 +491,9 @@ fn compressed<T>(file: &Result<(Source, T), String>) -> Option<&[u8]> {
 /// Below this many bytes of text in a run, keeping every text whole costs less memory than
 /// the rest of the run does (the 28-crate corpus: 25 MB of text, 100 MB peak), and
 /// compressing would cost 3% of the CPU time; above it, the texts are hundreds of megabytes
-/// (391 MB for the registry cache, held at once).
+/// (397 MB for the registry cache). Texts are compressed as they are read once the run has
+/// read this much, so no more than this much ever waits whole: held whole until the crate
+/// model was built, the registry cache's texts were the largest part of its peak.
 const COMPRESS_ABOVE: usize = 64 << 20;
 
 /// A file's text as one pass reads it: whole, and as that pass parses it.
@@ -509,6 +525,13 @@ impl Source {
         }
     }
 
+    /// Compresses the text if it waits whole.
+    fn compress(&mut self) {
+        if let Stored::Plain(text) = &self.stored {
+            self.stored = Stored::Compressed(lz4_flex::compress_prepend_size(text.as_bytes()));
+        }
+    }
+
     /// The text, with `ranges` blanked.
     fn text(&self, ranges: &[std::ops::Range<usize>]) -> Result<Text<'_>, String> {
         let whole = match &self.stored {
@@ -536,7 +559,7 @@ fn decompress(bytes: &[u8]) -> Result<String, String> {
 /// second pass can type values whose types are declared in another file. A file that does
 /// not parse contributes nothing here; the second pass reports it.
 fn collect_program_items(
-    model: &crate_model::Model,
+    model: &crate_model::Model<Digested>,
     sources: &[Result<Source, String>],
     pool: &Option<rayon::ThreadPool>,
 ) -> checker::ProgramItems {
@@ -603,34 +626,30 @@ fn on_pool<R: Send>(pool: &Option<rayon::ThreadPool>, f: impl FnOnce() -> R + Se
     }
 }
 
-/// Takes every file's text from the model (reading those it has not read) and, unless
-/// `settings.prescan` is off, plans which function bodies each pass blanks (see [`prescan`]).
+/// Takes every file's text from the model (reading and digesting those it has not read)
+/// and, unless `settings.prescan` is off, plans which function bodies each pass blanks (see
+/// [`prescan`]).
 fn read_sources(
-    model: &mut crate_model::Model,
+    model: &mut crate_model::Model<Digested>,
+    digester: &Digester,
     settings: &Settings,
     pool: &Option<rayon::ThreadPool>,
 ) -> Vec<Result<Source, String>> {
     let texts = std::mem::take(&mut model.texts);
-    let text_bytes: usize = texts
-        .iter()
-        .flatten()
-        .map(|text| text.as_ref().map_or(0, String::len))
-        .sum();
-    let compress = text_bytes > COMPRESS_ABOVE;
-    let read = |((path, _), read): (
-        &(PathBuf, crate_model::Unit),
-        Option<Result<String, String>>,
-    )| {
-        let text = read_source(path, read, settings)?;
-        let scan = if settings.prescan {
-            prescan::scan(&text)
-        } else {
-            prescan::FileScan::default()
-        };
-        Ok((Source::new(text, compress), scan))
+    let read = |((path, _), read): (&(PathBuf, crate_model::Unit), Option<Digested>)| {
+        read.unwrap_or_else(|| {
+            digester.digest(source_file::read(path, settings.max_file_size))
+        })
     };
-    let mut scanned: Vec<Result<(Source, prescan::FileScan), String>> =
-        map_files(pool, &model.files, texts, read);
+    let mut scanned: Vec<Digested> = map_files(pool, &model.files, texts, read);
+    let compress = digester.read.load(Ordering::Relaxed) > COMPRESS_ABOVE;
+    if compress {
+        // The texts read before the run passed the threshold.
+        on_pool(pool, || {
+            use rayon::prelude::*;
+            scanned.par_iter_mut().flatten().for_each(|(source, _)| source.compress());
+        });
+    }
     if !settings.prescan {
         if compress {
             pack(&mut scanned, PACK_CHUNK);
@@ -732,7 +751,23 @@ pub fn lint_files(files: &[PathBuf], settings: &Settings) -> Report {
             }
         }
     }
-    let mut model = crate_model::build(files, &dependency_roots, settings.max_file_size);
+    // Parsing recurses deeply on deeply nested code; big stacks keep that from overflowing.
+    let pool = rayon::ThreadPoolBuilder::new()
+        .stack_size(64 << 20)
+        .build()
+        .ok();
+    let digester = Digester {
+        settings,
+        read: AtomicUsize::new(0),
+    };
+    let mut model = on_pool(&pool, || {
+        crate_model::build(
+            files,
+            &dependency_roots,
+            settings.max_file_size,
+            &|read| digester.digest(read),
+        )
+    });
     let known_crates: Arc<HashSet<String>> = Arc::new(
         model
             .files
@@ -743,12 +778,7 @@ pub fn lint_files(files: &[PathBuf], settings: &Settings) -> Report {
             .cloned()
             .collect(),
     );
-    // Parsing recurses deeply on deeply nested code; big stacks keep that from overflowing.
-    let pool = rayon::ThreadPoolBuilder::new()
-        .stack_size(64 << 20)
-        .build()
-        .ok();
-    let sources = read_sources(&mut model, settings, &pool);
+    let sources = read_sources(&mut model, &digester, settings, &pool);
     let program = Arc::new(collect_program_items(&model, &sources, &pool));
     let run = RunContext {
         known_crates,
