@@ -207,7 +207,8 @@ fn prefetch<T: Send>(
             out.canonical.insert(path, canonical_path.clone());
             if let Some((readable, text, decls)) = loaded {
                 if !out.files.contains_key(&canonical_path) {
-                    out.files.insert(canonical_path.clone(), Loaded { readable, decls });
+                    out.files
+                        .insert(canonical_path.clone(), Loaded { readable, decls });
                     out.texts.insert(canonical_path, text);
                 }
             }

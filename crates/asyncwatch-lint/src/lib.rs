@@ -38,8 +38,8 @@ mod types;
 use foldhash::{HashMap, HashMapExt as _, HashSet, HashSetExt as _};
 use std::panic::AssertUnwindSafe;
 use std::path::PathBuf;
-use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Arc;
 
 pub use asyncwatch_diagnostics::{Diagnostic, FileError, Report, Severity};
 pub use discover::{discover, DiscoverError};
@@ -417,9 +417,39 @@ struct Source {
     /// corpus).
     declares: bool,
     /// Bodies that cannot change a finding (see [`prescan`]).
-    elided: Vec<std::ops::Range<usize>>,
+    elided: Blanks,
     /// Bodies the first pass (declarations only) does not need.
-    skeleton: Vec<std::ops::Range<usize>>,
+    skeleton: Blanks,
+}
+
+/// Byte ranges of a text that a pass blanks, at 8 bytes each and no spare capacity: a
+/// registry cache's run holds 3.6 million of them, every file's, from the plan until each
+/// file is analyzed.
+#[derive(Default)]
+struct Blanks(Box<[std::ops::Range<u32>]>);
+
+impl Blanks {
+    /// `ranges`; none if one does not fit in 32 bits, since a text parsed with nothing
+    /// blanked gives the same results, only slower.
+    fn new(ranges: Vec<std::ops::Range<usize>>) -> Blanks {
+        let narrow = |range: std::ops::Range<usize>| {
+            Some(u32::try_from(range.start).ok()?..u32::try_from(range.end).ok()?)
+        };
+        Blanks(
+            ranges
+                .into_iter()
+                .map(narrow)
+                .collect::<Option<_>>()
+                .unwrap_or_default(),
+        )
+    }
+
+    fn widened(&self) -> Vec<std::ops::Range<usize>> {
+        self.0
+            .iter()
+            .map(|range| range.start as usize..range.end as usize)
+            .collect()
+    }
 }
 
 /// How a text waits between the passes.
@@ -520,8 +550,8 @@ impl Source {
         Source {
             stored,
             declares,
-            elided: Vec::new(),
-            skeleton: Vec::new(),
+            elided: Blanks::default(),
+            skeleton: Blanks::default(),
         }
     }
 
@@ -532,8 +562,8 @@ impl Source {
         }
     }
 
-    /// The text, with `ranges` blanked.
-    fn text(&self, ranges: &[std::ops::Range<usize>]) -> Result<Text<'_>, String> {
+    /// The text, with `blanks` blanked.
+    fn text(&self, blanks: &Blanks) -> Result<Text<'_>, String> {
         let whole = match &self.stored {
             Stored::Plain(text) => std::borrow::Cow::Borrowed(text.as_str()),
             Stored::Compressed(bytes) => std::borrow::Cow::Owned(decompress(bytes)?),
@@ -541,7 +571,7 @@ impl Source {
                 std::borrow::Cow::Owned(decompress(&chunk[range.clone()])?)
             }
         };
-        let blanked = (!ranges.is_empty()).then(|| prescan::elide(&whole, ranges));
+        let blanked = (!blanks.0.is_empty()).then(|| prescan::elide(&whole, &blanks.widened()));
         Ok(Text { whole, blanked })
     }
 }
@@ -637,9 +667,7 @@ fn read_sources(
 ) -> Vec<Result<Source, String>> {
     let texts = std::mem::take(&mut model.texts);
     let read = |((path, _), read): (&(PathBuf, crate_model::Unit), Option<Digested>)| {
-        read.unwrap_or_else(|| {
-            digester.digest(source_file::read(path, settings.max_file_size))
-        })
+        read.unwrap_or_else(|| digester.digest(source_file::read(path, settings.max_file_size)))
     };
     let mut scanned: Vec<Digested> = map_files(pool, &model.files, texts, read);
     let compress = digester.read.load(Ordering::Relaxed) > COMPRESS_ABOVE;
@@ -647,7 +675,10 @@ fn read_sources(
         // The texts read before the run passed the threshold.
         on_pool(pool, || {
             use rayon::prelude::*;
-            scanned.par_iter_mut().flatten().for_each(|(source, _)| source.compress());
+            scanned
+                .par_iter_mut()
+                .flatten()
+                .for_each(|(source, _)| source.compress());
         });
     }
     if !settings.prescan {
@@ -689,8 +720,8 @@ fn read_sources(
         .into_iter()
         .map(|file| {
             file.map(|(source, scan)| Source {
-                elided: plans.next().unwrap_or_default(),
-                skeleton: prescan::skeleton(&scan, &offload_names),
+                elided: Blanks::new(plans.next().unwrap_or_default()),
+                skeleton: Blanks::new(prescan::skeleton(&scan, &offload_names)),
                 ..source
             })
         })
@@ -761,12 +792,9 @@ pub fn lint_files(files: &[PathBuf], settings: &Settings) -> Report {
         read: AtomicUsize::new(0),
     };
     let mut model = on_pool(&pool, || {
-        crate_model::build(
-            files,
-            &dependency_roots,
-            settings.max_file_size,
-            &|read| digester.digest(read),
-        )
+        crate_model::build(files, &dependency_roots, settings.max_file_size, &|read| {
+            digester.digest(read)
+        })
     });
     let known_crates: Arc<HashSet<String>> = Arc::new(
         model
@@ -862,7 +890,7 @@ mod tests {
             let mut source = Source::new(text.to_owned(), compress);
             assert_eq!(matches!(source.stored, Stored::Compressed(_)), compress);
             assert!(!source.declares);
-            source.elided = vec![8..11, 22..26];
+            source.elided = Blanks::new(vec![8..11, 22..26]);
             let elided = source.text(&source.elided).unwrap();
             assert_eq!(elided.whole, text);
             assert_eq!(elided.parsed(), "fn a() {   }\nfn b() {      }\n");
@@ -871,6 +899,18 @@ mod tests {
             assert_eq!(whole.parsed(), text);
         }
         assert!(Source::new("struct S;".to_owned(), true).declares);
+    }
+
+    #[test]
+    fn blanks_keep_their_ranges_or_none_when_one_does_not_fit_in_32_bits() {
+        assert_eq!(
+            Blanks::new(vec![3..9, 12..40]).widened(),
+            vec![3..9, 12..40]
+        );
+        let beyond = u32::MAX as usize + 1;
+        assert!(Blanks::new(vec![3..9, beyond..beyond + 2])
+            .widened()
+            .is_empty());
     }
 
     #[test]
@@ -912,7 +952,7 @@ mod tests {
                 );
                 chunks.push(Arc::as_ptr(chunk));
             }
-            read_back.push(source.text(&[]).unwrap().whole.into_owned());
+            read_back.push(source.text(&Blanks::default()).unwrap().whole.into_owned());
         }
         assert_eq!(read_back, texts);
         assert!(
