@@ -55,10 +55,11 @@ pub(crate) fn build<T: Send>(
 ) -> Model<T> {
     let mut packages = package_manifests(files);
     // Path dependencies, transitively, so calls into workspace members resolve.
+    let mut seen: HashSet<PathBuf> = packages.iter().cloned().collect();
     let mut index = 0;
     while index < packages.len() {
         for dependency in path_dependencies(&packages[index]) {
-            if !packages.contains(&dependency) {
+            if seen.insert(dependency.clone()) {
                 packages.push(dependency);
             }
         }
@@ -225,10 +226,13 @@ fn prefetch<T: Send>(
 
 /// The manifests of the packages the files belong to.
 pub(crate) fn package_manifests(files: &[PathBuf]) -> Vec<PathBuf> {
+    // A set beside the list: searching the list for each of a registry cache's 27,000
+    // files was 3% of the run's instructions.
+    let mut seen: HashSet<PathBuf> = HashSet::new();
     let mut out: Vec<PathBuf> = Vec::new();
     for file in files {
         if let Some(manifest) = nearest_manifest(file) {
-            if !out.contains(&manifest) {
+            if seen.insert(manifest.clone()) {
                 out.push(manifest);
             }
         }
