@@ -65,6 +65,33 @@ pub(crate) struct FileFindings {
     pub calls: Vec<CallRecord>,
     /// `use` bindings and globs of this file's modules, to follow re-exports across files.
     pub exports: crate::resolve::ModuleExports,
+    /// `functions`, `calls` and `exports`, encoded, while they are left empty (see
+    /// [`FileFindings::pack`]).
+    pub packed: Option<PackedFacts>,
+}
+
+/// A file's functions and exports, and apart from them its calls (the whole-program pass
+/// reads the calls only once every file's functions are known), each encoded with postcard
+/// and compressed with LZ4 into a buffer of exact size.
+pub(crate) struct PackedFacts {
+    definitions: Option<Box<[u8]>>,
+    calls: Option<Box<[u8]>>,
+    function_count: usize,
+    call_count: usize,
+}
+
+/// `value` encoded and compressed; `None` if it cannot be encoded, which these types never
+/// are refused, and which would only cost memory.
+fn encode<T: serde::Serialize>(value: &T) -> Option<Box<[u8]>> {
+    let encoded = postcard::to_allocvec(value).ok()?;
+    Some(lz4_flex::compress_prepend_size(&encoded).into_boxed_slice())
+}
+
+fn decode<T: serde::de::DeserializeOwned>(bytes: &[u8]) -> T {
+    // The bytes were encoded by `encode` in this process from the very same types: a
+    // failure here is a bug in this crate, not something the input can cause.
+    let encoded = lz4_flex::decompress_size_prepended(bytes).expect("packed facts decompress");
+    postcard::from_bytes(&encoded).expect("packed facts decode as the types they were encoded from")
 }
 
 impl FileFindings {
@@ -85,6 +112,61 @@ impl FileFindings {
             if let Some(direct) = &mut function.direct {
                 shift_span(&mut direct.span);
             }
+        }
+    }
+
+    /// Encodes `functions`, `calls` and `exports` into `packed` and empties them. A large
+    /// run holds every file's facts until the whole-program pass: on the registry cache,
+    /// 335,000 functions and 363,000 calls took about 160 MB as they are, a sixth of that
+    /// packed.
+    pub(crate) fn pack(&mut self) {
+        if self.packed.is_some() {
+            return;
+        }
+        let (Some(definitions), Some(calls)) = (
+            encode(&(&self.functions, &self.exports)),
+            encode(&self.calls),
+        ) else {
+            return;
+        };
+        self.packed = Some(PackedFacts {
+            definitions: Some(definitions),
+            calls: Some(calls),
+            function_count: self.functions.len(),
+            call_count: self.calls.len(),
+        });
+        self.functions = Vec::new();
+        self.calls = Vec::new();
+        self.exports = crate::resolve::ModuleExports::default();
+    }
+
+    /// Decodes the functions and exports [`FileFindings::pack`] encoded back into
+    /// `functions` and `exports`.
+    pub(crate) fn unpack_definitions(&mut self) {
+        if let Some(bytes) = self.packed.as_mut().and_then(|p| p.definitions.take()) {
+            (self.functions, self.exports) = decode(&bytes);
+        }
+    }
+
+    /// Decodes the calls [`FileFindings::pack`] encoded back into `calls`.
+    pub(crate) fn unpack_calls(&mut self) {
+        if let Some(bytes) = self.packed.as_mut().and_then(|p| p.calls.take()) {
+            self.calls = decode(&bytes);
+        }
+    }
+
+    /// Decodes everything [`FileFindings::pack`] encoded.
+    pub(crate) fn unpack(&mut self) {
+        self.unpack_definitions();
+        self.unpack_calls();
+        self.packed = None;
+    }
+
+    /// How many functions and calls the file holds, packed or not.
+    pub(crate) fn counts(&self) -> (usize, usize) {
+        match &self.packed {
+            Some(packed) => (packed.function_count, packed.call_count),
+            None => (self.functions.len(), self.calls.len()),
         }
     }
 }
@@ -490,6 +572,7 @@ impl<'s> Checker<'s> {
             functions: self.functions,
             calls: self.calls,
             exports: self.resolver.exports(),
+            packed: None,
         }
     }
 
@@ -2150,5 +2233,38 @@ mod tests {
             checker.return_type("std::sync::MutexGuard::map"),
             Some(Ty::Unknown)
         );
+    }
+
+    #[test]
+    fn packed_facts_unpack_to_what_was_packed() {
+        let source = r#"
+            pub use self::inner::*;
+            use std::fs::read_to_string as read;
+            mod inner {
+                pub fn load() -> String { std::fs::read_to_string("a").unwrap() }
+            }
+            pub fn helper() { inner::load(); }
+            pub async fn handler() { helper(); crate::inner::load(); }
+        "#;
+        let settings = Settings::default();
+        let syntax = syn::parse_file(source).unwrap();
+        let mut findings = Checker::new("src/lib.rs", &settings).check_file(&syntax);
+        let facts = |findings: &FileFindings| {
+            serde_json::to_string(&(&findings.functions, &findings.calls, &findings.exports))
+                .unwrap()
+        };
+        let before = facts(&findings);
+        let counts = findings.counts();
+        assert!(counts.0 >= 3 && counts.1 >= 3, "{counts:?}");
+        assert!(findings.functions.iter().any(|f| f.direct.is_some()));
+        assert!(!findings.exports.globs.is_empty() && !findings.exports.aliases.is_empty());
+
+        findings.pack();
+        assert!(findings.functions.is_empty() && findings.calls.is_empty());
+        assert!(findings.exports.aliases.is_empty() && findings.exports.globs.is_empty());
+        assert_eq!(findings.counts(), counts);
+        findings.unpack();
+        assert!(findings.packed.is_none());
+        assert_eq!(facts(&findings), before);
     }
 }

@@ -239,6 +239,7 @@ pub(crate) fn load(key: &str) -> Option<Vec<(FileFindings, Unit)>> {
                     functions: file.functions,
                     calls: file.calls,
                     exports: file.exports,
+                    packed: None,
                 };
                 (findings, unit)
             })

@@ -388,12 +388,20 @@ struct Digester<'s> {
     settings: &'s Settings,
     /// Bytes of text the run has read so far.
     read: AtomicUsize,
+    /// [`COMPRESS_ABOVE`], except in tests that compact a small run.
+    compact_above: usize,
 }
 
 impl Digester<'_> {
+    /// Whether the run has read more text than is kept whole: its texts are compressed, and
+    /// its files' facts packed (see [`checker::FileFindings::pack`]) as each is analyzed.
+    fn compacting(&self) -> bool {
+        self.read.load(Ordering::Relaxed) > self.compact_above
+    }
+
     /// Refuses a text that nests too deep to parse, pre-scans it, and compresses it once the
-    /// run has read more than [`COMPRESS_ABOVE`] bytes ([`read_sources`] compresses the
-    /// first ones when the whole run does).
+    /// run is [compacting](Digester::compacting) ([`read_sources`] compresses the first ones
+    /// when the whole run does).
     fn digest(&self, read: Result<String, String>) -> Digested {
         let text = read?;
         if let Some(message) = nesting::check(&text) {
@@ -405,7 +413,7 @@ impl Digester<'_> {
             prescan::FileScan::default()
         };
         let read_so_far = self.read.fetch_add(text.len(), Ordering::Relaxed) + text.len();
-        Ok((Source::new(text, read_so_far > COMPRESS_ABOVE), scan))
+        Ok((Source::new(text, read_so_far > self.compact_above), scan))
     }
 }
 
@@ -670,7 +678,7 @@ fn read_sources(
         read.unwrap_or_else(|| digester.digest(source_file::read(path, settings.max_file_size)))
     };
     let mut scanned: Vec<Digested> = map_files(pool, &model.files, texts, read);
-    let compress = digester.read.load(Ordering::Relaxed) > COMPRESS_ABOVE;
+    let compress = digester.compacting();
     if compress {
         // The texts read before the run passed the threshold.
         on_pool(pool, || {
@@ -743,6 +751,16 @@ pub fn lint_paths(paths: &[PathBuf], settings: &Settings) -> Result<Report, Disc
 /// crates and of their path dependencies are read too, so calls into sync helpers that block
 /// are followed across files and workspace members.
 pub fn lint_files(files: &[PathBuf], settings: &Settings) -> Report {
+    lint_files_compacting_above(files, settings, COMPRESS_ABOVE)
+}
+
+/// [`lint_files`], compacting what waits between the passes once the run has read more than
+/// `compact_above` bytes of text.
+fn lint_files_compacting_above(
+    files: &[PathBuf],
+    settings: &Settings,
+    compact_above: usize,
+) -> Report {
     let mut report = Report {
         files: files.len(),
         ..Report::default()
@@ -790,6 +808,7 @@ pub fn lint_files(files: &[PathBuf], settings: &Settings) -> Report {
     let digester = Digester {
         settings,
         read: AtomicUsize::new(0),
+        compact_above,
     };
     let mut model = on_pool(&pool, || {
         crate_model::build(files, &dependency_roots, settings.max_file_size, &|read| {
@@ -807,6 +826,7 @@ pub fn lint_files(files: &[PathBuf], settings: &Settings) -> Report {
             .collect(),
     );
     let sources = read_sources(&mut model, &digester, settings, &pool);
+    let pack_facts = digester.compacting();
     let program = Arc::new(collect_program_items(&model, &sources, &pool));
     let run = RunContext {
         known_crates,
@@ -842,7 +862,12 @@ pub fn lint_files(files: &[PathBuf], settings: &Settings) -> Report {
             }
         };
         let outcome = outcome
-            .map(|findings| (findings, unit.clone()))
+            .map(|mut findings| {
+                if pack_facts {
+                    findings.pack();
+                }
+                (findings, unit.clone())
+            })
             .map_err(|error| (error, unit.report));
         (outcome, suppressions.map(|text| (name, text)))
     };
@@ -862,6 +887,11 @@ pub fn lint_files(files: &[PathBuf], settings: &Settings) -> Report {
         with_suppressions.extend(suppressions);
     }
     for (key, crate_name) in &to_cache {
+        for (findings, unit) in &mut analyzed {
+            if !unit.report && &unit.crate_name == crate_name {
+                findings.unpack();
+            }
+        }
         let facts: Vec<_> = analyzed
             .iter()
             .filter(|(_, unit)| !unit.report && &unit.crate_name == crate_name)
@@ -899,6 +929,30 @@ mod tests {
             assert_eq!(whole.parsed(), text);
         }
         assert!(Source::new("struct S;".to_owned(), true).declares);
+    }
+
+    #[test]
+    fn a_compacted_run_reports_what_a_run_kept_whole_does() {
+        let fixtures = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../fixtures");
+        let files = discover(&[fixtures.join("lint"), fixtures.join("crates")]).unwrap();
+        let mut settings = Settings::default();
+        for rule in rules::all() {
+            settings.enable(rule.name).unwrap();
+        }
+        let whole = lint_files_compacting_above(&files, &settings, usize::MAX);
+        let compacted = lint_files_compacting_above(&files, &settings, 0);
+        let chains = whole
+            .diagnostics
+            .iter()
+            .filter(|d| d.notes.iter().any(|n| n.starts_with("call chain:")))
+            .count();
+        assert!(
+            whole.diagnostics.len() > 50 && chains > 5,
+            "{} findings, {chains} through call chains",
+            whole.diagnostics.len()
+        );
+        assert_eq!(compacted.diagnostics, whole.diagnostics);
+        assert_eq!(compacted.errors, whole.errors);
     }
 
     #[test]

@@ -30,16 +30,20 @@ struct Function {
     direct: Option<Box<DirectBlocking>>,
 }
 
+/// A call that can matter: an edge of the call graph (a sync call from a function), or an
+/// async call of a reported file, a finding if its callee blocks; each to the one function
+/// its candidates name. The other calls are dropped as they are resolved.
 struct Call {
     caller: Option<usize>,
-    candidates: Vec<String>,
+    callee: usize,
+    /// The callee as the call site names it, for the message of an async call's finding.
+    written: Option<String>,
     file: Arc<str>,
     crate_name: Arc<str>,
     span: asyncwatch_diagnostics::Span,
     context: Context,
     function: Option<String>,
     unless_wrapper: Option<String>,
-    report: bool,
 }
 
 #[derive(Clone, Copy)]
@@ -62,7 +66,9 @@ struct Program {
 }
 
 impl Program {
-    fn add(&mut self, findings: &mut FileFindings, unit: &Unit) {
+    /// Adds a file's functions and `use` exports; returns the index of its first function.
+    fn add_definitions(&mut self, findings: &mut FileFindings, unit: &Unit) -> usize {
+        findings.unpack_definitions();
         let base = self.functions.len();
         let file: Arc<str> = Arc::from(findings.file.as_str());
         let crate_name: Arc<str> = Arc::from(unit.crate_name.as_str());
@@ -80,23 +86,6 @@ impl Program {
                 direct: function.direct,
             });
         }
-        for call in std::mem::take(&mut findings.calls) {
-            self.calls.push(Call {
-                caller: call.caller.map(|c| base + c),
-                candidates: call
-                    .candidates
-                    .into_iter()
-                    .map(|c| key(c, &unit.crate_name))
-                    .collect(),
-                file: file.clone(),
-                crate_name: crate_name.clone(),
-                span: call.span,
-                context: call.context,
-                function: call.function,
-                unless_wrapper: call.unless_wrapper,
-                report: unit.report,
-            });
-        }
         let exports = std::mem::take(&mut findings.exports);
         for (from, to) in exports.aliases {
             let from = key(from, &unit.crate_name);
@@ -112,6 +101,46 @@ impl Program {
                 .or_default()
                 .push(key(glob, &unit.crate_name));
         }
+        base
+    }
+
+    /// A file's calls that can matter (see [`Call`]), resolved against every file's
+    /// functions and exports, which must all have been added; `base` is the index of the
+    /// file's first function.
+    fn resolve_calls(&self, findings: &mut FileFindings, unit: &Unit, base: usize) -> Vec<Call> {
+        findings.unpack_calls();
+        let file: Arc<str> = Arc::from(findings.file.as_str());
+        let crate_name: Arc<str> = Arc::from(unit.crate_name.as_str());
+        let mut resolved = Vec::new();
+        for call in std::mem::take(&mut findings.calls) {
+            let matters = match call.context {
+                Context::Sync => call.caller.is_some(),
+                Context::Async => unit.report,
+                Context::Offloaded => false,
+            };
+            if !matters {
+                continue;
+            }
+            let candidates = call
+                .candidates
+                .into_iter()
+                .map(|c| key(c, &unit.crate_name));
+            let Some((callee, written)) = self.callee(candidates) else {
+                continue;
+            };
+            resolved.push(Call {
+                caller: call.caller.map(|c| base + c),
+                callee,
+                written: (call.context == Context::Async).then_some(written),
+                file: file.clone(),
+                crate_name: crate_name.clone(),
+                span: call.span,
+                context: call.context,
+                function: call.function,
+                unless_wrapper: call.unless_wrapper,
+            });
+        }
+        resolved
     }
 
     /// The functions a path may name, following `use` re-exports and globs.
@@ -172,32 +201,20 @@ impl Program {
         Vec::new()
     }
 
-    /// The one function a call reaches, if its candidates name exactly one, and the path
-    /// that named it.
-    fn callee<'c>(&self, call: &'c Call) -> Option<(usize, &'c str)> {
-        call.candidates
-            .iter()
-            .find_map(|candidate| match self.resolve(candidate).as_slice() {
-                [single] => Some((*single, candidate.as_str())),
-                _ => None,
-            })
+    /// The one function a call reaches, the first of its candidates that names exactly one,
+    /// and that candidate.
+    fn callee(&self, mut candidates: impl Iterator<Item = String>) -> Option<(usize, String)> {
+        candidates.find_map(|candidate| match self.resolve(&candidate).as_slice() {
+            [single] => Some((*single, candidate)),
+            _ => None,
+        })
     }
 
-    fn blocking_reasons(&self) -> (Vec<Option<Reason>>, Vec<Option<usize>>) {
-        // Resolving every call is most of this pass on a large run; calls are independent.
-        let callee_of = |call: &Call| self.callee(call).map(|(f, _)| f);
-        let callees: Vec<Option<usize>> = if self.calls.len() > 4096 {
-            use rayon::prelude::*;
-            self.calls.par_iter().map(callee_of).collect()
-        } else {
-            self.calls.iter().map(callee_of).collect()
-        };
+    fn blocking_reasons(&self) -> Vec<Option<Reason>> {
         let mut callers_of: Vec<Vec<(usize, usize)>> = vec![Vec::new(); self.functions.len()];
         for (index, call) in self.calls.iter().enumerate() {
-            if let (Context::Sync, Some(caller), Some(callee)) =
-                (call.context, call.caller, callees[index])
-            {
-                callers_of[callee].push((caller, index));
+            if let (Context::Sync, Some(caller)) = (call.context, call.caller) {
+                callers_of[call.callee].push((caller, index));
             }
         }
         let mut reasons: Vec<Option<Reason>> = vec![None; self.functions.len()];
@@ -223,7 +240,7 @@ impl Program {
                 }
             }
         }
-        (reasons, callees)
+        reasons
     }
 
     fn display(&self, function: usize, from_crate: &str) -> String {
@@ -263,8 +280,8 @@ impl Program {
         let from = &call.crate_name;
         // The callee as the call site names it (`tempfile::TempDir::close`), which may be a
         // re-export of where it is defined (`tempfile::dir::TempDir::close`).
-        let callee_name = match self.callee(call) {
-            Some((_, written)) => strip_crate(written, from),
+        let callee_name = match &call.written {
+            Some(written) => strip_crate(written, from),
             None => self.display(start, from),
         };
         let mut related = Vec::new();
@@ -349,28 +366,44 @@ fn strip_crate(path: &str, crate_name: &str) -> String {
 
 /// Turns every file's facts into findings: each file's own (kept when the file is
 /// reported), and those of async calls into blocking functions anywhere in the program.
-pub(crate) fn resolve(files: Vec<(FileFindings, Unit)>, settings: &Settings) -> Vec<Diagnostic> {
+pub(crate) fn resolve(
+    mut files: Vec<(FileFindings, Unit)>,
+    settings: &Settings,
+) -> Vec<Diagnostic> {
     let wrappers: HashSet<String> = files
         .iter()
         .flat_map(|(f, _)| f.wrappers.iter().cloned())
         .collect();
-    // Sized once: grown by doubling, the last copy of the calls would hold a large run's
-    // calls twice over at the moment the summaries need the most memory.
-    let (functions, calls) = files.iter().fold((0, 0), |(functions, calls), (file, _)| {
-        (functions + file.functions.len(), calls + file.calls.len())
-    });
+    let functions = files.iter().map(|(file, _)| file.counts().0).sum();
     let mut program = Program {
         functions: Vec::with_capacity(functions),
         by_key: HashMap::with_capacity_and_hasher(functions, Default::default()),
-        calls: Vec::with_capacity(calls),
         ..Program::default()
     };
     let mut pending: Vec<Pending> = Vec::new();
-    for (mut findings, unit) in files {
-        program.add(&mut findings, &unit);
+    let mut bases = Vec::with_capacity(files.len());
+    for (findings, unit) in &mut files {
+        bases.push(program.add_definitions(findings, unit));
         if unit.report {
             pending.append(&mut findings.pending);
         }
+    }
+    // Resolving every call is most of this pass on a large run; files are independent. A
+    // file's calls are decoded, resolved and mostly dropped on one thread, so the run never
+    // holds all of them at once.
+    let resolve_file = |((findings, unit), base): (&mut (FileFindings, Unit), &usize)| {
+        program.resolve_calls(findings, unit, *base)
+    };
+    let per_file: Vec<Vec<Call>> = if files.len() > 1 {
+        use rayon::prelude::*;
+        files.par_iter_mut().zip(&bases).map(resolve_file).collect()
+    } else {
+        files.iter_mut().zip(&bases).map(resolve_file).collect()
+    };
+    drop(files);
+    program.calls = Vec::with_capacity(per_file.iter().map(Vec::len).sum());
+    for calls in per_file {
+        program.calls.extend(calls);
     }
     let mut diagnostics: Vec<Diagnostic> = pending
         .into_iter()
@@ -381,9 +414,9 @@ pub(crate) fn resolve(files: Vec<(FileFindings, Unit)>, settings: &Settings) -> 
         })
         .map(|p| p.diagnostic)
         .collect();
-    let (reasons, callees) = program.blocking_reasons();
-    for (index, call) in program.calls.iter().enumerate() {
-        if !call.report || call.context != Context::Async {
+    let reasons = program.blocking_reasons();
+    for call in &program.calls {
+        if call.context != Context::Async {
             continue;
         }
         if call
@@ -393,9 +426,7 @@ pub(crate) fn resolve(files: Vec<(FileFindings, Unit)>, settings: &Settings) -> 
         {
             continue;
         }
-        let Some(callee) = callees[index] else {
-            continue;
-        };
+        let callee = call.callee;
         if program.functions[callee].is_async || reasons[callee].is_none() {
             continue;
         }
