@@ -80,8 +80,8 @@ pub(crate) struct PackedFacts {
     call_count: usize,
 }
 
-/// `value` encoded and compressed; `None` if it cannot be encoded, which these types never
-/// are refused, and which would only cost memory.
+/// `value` encoded and compressed; `None` if postcard refuses it, which it never does for
+/// these types (the caller would then keep the facts as they are, costing only memory).
 fn encode<T: serde::Serialize>(value: &T) -> Option<Box<[u8]>> {
     let encoded = postcard::to_allocvec(value).ok()?;
     Some(lz4_flex::compress_prepend_size(&encoded).into_boxed_slice())
@@ -116,9 +116,8 @@ impl FileFindings {
     }
 
     /// Encodes `functions`, `calls` and `exports` into `packed` and empties them. A large
-    /// run holds every file's facts until the whole-program pass: on the registry cache,
-    /// 335,000 functions and 363,000 calls took about 160 MB as they are, a sixth of that
-    /// packed.
+    /// run holds every file's facts until the whole-program pass: on a registry cache of
+    /// 27,000 files they took 196 MB as they are, 35 MB packed.
     pub(crate) fn pack(&mut self) {
         if self.packed.is_some() {
             return;
