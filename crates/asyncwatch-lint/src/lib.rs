@@ -889,14 +889,13 @@ fn lint_files_compacting_above(
         with_suppressions.extend(suppressions);
     }
     for (key, crate_name) in &to_cache {
-        for (findings, unit) in &mut analyzed {
-            if !unit.report && &unit.crate_name == crate_name {
-                findings.unpack();
-            }
-        }
         let facts: Vec<_> = analyzed
-            .iter()
+            .iter_mut()
             .filter(|(_, unit)| !unit.report && &unit.crate_name == crate_name)
+            .map(|file| {
+                file.0.unpack();
+                &*file
+            })
             .collect();
         deps::store(key, crate_name, &facts);
     }

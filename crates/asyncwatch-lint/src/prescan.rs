@@ -1646,8 +1646,8 @@ fn relevance(
     // from another file (a glob, or a `use` of the bare name) when the run spells them.
     let run_active = seeds.active(&in_run);
     // Per file, the conditional seeds that count there (the unconditional ones count
-    // everywhere and are not copied per file), sorted: a list of exact size takes a tenth
-    // of the memory of a set, for tens of thousands of files.
+    // everywhere and are not copied per file), as a sorted list of exact size rather than
+    // a hash table per file: with the derived names below, 40 MB at a registry cache's plan.
     let active: Vec<Box<[NameHash]>> = scans
         .iter()
         .map(|scan| {

@@ -374,7 +374,7 @@ pub(crate) fn resolve(
         .iter()
         .flat_map(|(f, _)| f.wrappers.iter().cloned())
         .collect();
-    let functions = files.iter().map(|(file, _)| file.counts().0).sum();
+    let functions = files.iter().map(|(file, _)| file.function_count()).sum();
     let mut program = Program {
         functions: Vec::with_capacity(functions),
         by_key: HashMap::with_capacity_and_hasher(functions, Default::default()),
