@@ -12,6 +12,7 @@
 //! double the cost of a run. The scan also sees declarations inside macro bodies
 //! (`cfg_rt! { mod spawn; }`), which a parse would not.
 
+use crate::prescan::{Kind, Lexed, Token};
 use foldhash::{HashMap, HashMapExt as _, HashSet, HashSetExt as _};
 use std::path::{Path, PathBuf};
 
@@ -42,16 +43,28 @@ pub(crate) struct Target {
     pub root: PathBuf,
 }
 
+/// A file as read: its text with its tokens (`None` if it cannot be lexed), or why it could
+/// not be read.
+pub(crate) type Read = Result<(String, Option<Lexed>), String>;
+
+/// `read` with its text lexed.
+pub(crate) fn lexed(read: Result<String, String>) -> Read {
+    read.map(|text| {
+        let lexed = crate::prescan::lex(&text);
+        (text, lexed)
+    })
+}
+
 /// Builds the model for the files of a run. `extra_roots` are more crates to read as
 /// context (dependency sources for `--deps`). Files larger than `max_file_size` bytes are
 /// not read (nor followed into their `mod` declarations). Each text read is handed to
-/// `digest` as soon as its `mod` declarations are scanned, on the thread that read it, and
+/// `digest`, lexed, as soon as its `mod` declarations are found, on the thread that read it, and
 /// the model keeps what `digest` returns: a large run's texts never wait whole all at once.
 pub(crate) fn build<T: Send>(
     files: &[PathBuf],
     extra_roots: &[Target],
     max_file_size: u64,
-    digest: &(dyn Fn(Result<String, String>) -> T + Sync),
+    digest: &(dyn Fn(Read) -> T + Sync),
 ) -> Model<T> {
     let mut packages = package_manifests(files);
     // Path dependencies, transitively, so calls into workspace members resolve.
@@ -161,7 +174,7 @@ struct Prefetched<T> {
 fn prefetch<T: Send>(
     roots: &[&Path],
     max_file_size: u64,
-    digest: &(dyn Fn(Result<String, String>) -> T + Sync),
+    digest: &(dyn Fn(Read) -> T + Sync),
 ) -> Prefetched<T> {
     use rayon::prelude::*;
     let mut out = Prefetched {
@@ -180,13 +193,13 @@ fn prefetch<T: Send>(
             .map(|(path, depth)| {
                 let canonical_path = canonical(path);
                 let loaded = (!out.files.contains_key(&canonical_path)).then(|| {
-                    let text = crate::source_file::read(&canonical_path, max_file_size);
-                    // Most files declare no module: skip their line scan.
-                    let decls = match text.as_deref() {
-                        Ok(text) if text.contains("mod") => scan_mod_decls(text),
-                        _ => Vec::new(),
+                    let read = lexed(crate::source_file::read(&canonical_path, max_file_size));
+                    let decls = match &read {
+                        Ok((text, Some(lexed))) => mod_decls(text, lexed.tokens()),
+                        Ok((text, None)) => scan_mod_decls(text),
+                        Err(_) => Vec::new(),
                     };
-                    (text.is_ok(), digest(text), decls)
+                    (read.is_ok(), digest(read), decls)
                 });
                 let decls = loaded
                     .as_ref()
@@ -468,6 +481,120 @@ fn child_path(file: &Path, depth: usize, decl: &ModDecl) -> PathBuf {
     }
 }
 
+/// The `mod` declarations of a text lexed into `tokens`: `[pub[(..)]] mod name;` anywhere
+/// but in a macro's body (where the name is a `$` variable), with the inline modules each
+/// sits in and the `#[path]` attribute among the attributes just before it.
+fn mod_decls(src: &str, tokens: &[Token]) -> Vec<ModDecl> {
+    let src = src.as_bytes();
+    let text = |token: &Token| token.text(src);
+    let is_ident = |index: usize, word: &[u8]| {
+        tokens
+            .get(index)
+            .is_some_and(|t| t.kind == Kind::Ident && text(t) == word)
+    };
+    let is_punct = |index: usize, punct: u8| {
+        tokens
+            .get(index)
+            .is_some_and(|t| t.kind == Kind::Punct(punct))
+    };
+    // The index just past the group opened at `open`, counting only its own delimiters:
+    // the others in an attribute or a visibility balance within it.
+    let past_group = |open: usize, opening: u8, closing: u8| {
+        let mut depth = 0usize;
+        for (index, token) in tokens.iter().enumerate().skip(open) {
+            match token.kind {
+                Kind::Punct(b) if b == opening => depth += 1,
+                Kind::Punct(b) if b == closing => {
+                    depth -= 1;
+                    if depth == 0 {
+                        return index + 1;
+                    }
+                }
+                _ => {}
+            }
+        }
+        tokens.len()
+    };
+    let mut out = Vec::new();
+    // Inline modules open around the current token, with the brace depth outside each.
+    let mut inline: Vec<(String, usize)> = Vec::new();
+    let mut depth = 0usize;
+    let mut pending_path: Option<String> = None;
+    let mut i = 0;
+    while i < tokens.len() {
+        let token = &tokens[i];
+        match token.kind {
+            Kind::Punct(b'#') if is_punct(i + 1, b'[') => {
+                let end = past_group(i + 1, b'[', b']');
+                let inner = &tokens[i + 2..end.saturating_sub(1).max(i + 2)];
+                if let [name, equals, value] = inner {
+                    if name.kind == Kind::Ident
+                        && text(name) == b"path"
+                        && equals.kind == Kind::Punct(b'=')
+                        && value.kind == Kind::Literal
+                    {
+                        pending_path = string_literal(text(value));
+                    }
+                }
+                i = end;
+                continue;
+            }
+            Kind::Ident if text(token) == b"pub" => {
+                i += 1;
+                if is_punct(i, b'(') {
+                    i = past_group(i, b'(', b')');
+                }
+                if !is_ident(i, b"mod") {
+                    pending_path = None;
+                }
+                continue;
+            }
+            Kind::Ident if text(token) == b"mod" => {
+                let name = tokens.get(i + 1).filter(|t| t.kind == Kind::Ident);
+                let name = name.map(|t| {
+                    let name = text(t);
+                    String::from_utf8_lossy(name.strip_prefix(b"r#").unwrap_or(name)).into_owned()
+                });
+                match name {
+                    Some(name) if is_punct(i + 2, b';') => out.push(ModDecl {
+                        inline: inline.iter().map(|(n, _)| n.clone()).collect(),
+                        name,
+                        path_attribute: pending_path.take(),
+                    }),
+                    Some(name) if is_punct(i + 2, b'{') => inline.push((name, depth)),
+                    _ => {}
+                }
+                pending_path = None;
+                i += 2;
+                continue;
+            }
+            Kind::Punct(b'{') => depth += 1,
+            Kind::Punct(b'}') => {
+                depth = depth.saturating_sub(1);
+                while inline.last().is_some_and(|(_, outside)| depth <= *outside) {
+                    inline.pop();
+                }
+            }
+            _ => {}
+        }
+        pending_path = None;
+        i += 1;
+    }
+    out
+}
+
+/// The value of a string literal token (`"a/b.rs"`, `r"a/b.rs"`, `r#"a"#`), escapes left
+/// as written; `None` for a byte string or another literal.
+fn string_literal(token: &[u8]) -> Option<String> {
+    let raw = token.strip_prefix(b"r");
+    let hashes = raw.map_or(0, |rest| rest.iter().take_while(|&&b| b == b'#').count());
+    let quoted = raw.map_or(token, |rest| &rest[hashes..rest.len() - hashes.min(rest.len())]);
+    let value = quoted.strip_prefix(b"\"")?.strip_suffix(b"\"")?;
+    std::str::from_utf8(value).ok().map(str::to_owned)
+}
+
+/// [`mod_decls`] of a text that cannot be lexed, by lines: in such a file (an unterminated
+/// string or comment) what precedes the error still names its modules.
 fn scan_mod_decls(text: &str) -> Vec<ModDecl> {
     let mut out = Vec::new();
     let mut inline: Vec<(String, i64)> = Vec::new();
@@ -621,6 +748,48 @@ fn brace_delta(line: &str) -> i64 {
 mod tests {
     use super::*;
 
+    type Described = Vec<(Vec<String>, String, Option<String>)>;
+
+    fn described(decls: Vec<ModDecl>) -> Described {
+        decls
+            .into_iter()
+            .map(|d| (d.inline, d.name, d.path_attribute))
+            .collect()
+    }
+
+    fn by_tokens(text: &str) -> Described {
+        let lexed = crate::prescan::lex(text).expect("lexes");
+        described(mod_decls(text, lexed.tokens()))
+    }
+
+    #[test]
+    fn tokens_find_declarations_that_lines_miss_or_invent() {
+        let text = r##"
+mod a; mod b;
+const DOC: &str = "
+mod not_a_module;
+";
+#[path = r#"raw/path.rs"#] #[cfg(unix)]
+pub(in crate::x) mod c;
+#[path = "ignored.rs"]
+fn f() {}
+mod d;
+macro_rules! m { ($name:ident) => { mod $name; } }
+mod r#type;
+"##;
+        let string = |s: &str| s.to_owned();
+        assert_eq!(
+            by_tokens(text),
+            vec![
+                (vec![], string("a"), None),
+                (vec![], string("b"), None),
+                (vec![], string("c"), Some(string("raw/path.rs"))),
+                (vec![], string("d"), None),
+                (vec![], string("type"), None),
+            ]
+        );
+    }
+
     #[test]
     fn finds_declarations_with_attributes_visibility_and_inline_nesting() {
         let text = r#"
@@ -637,13 +806,10 @@ mod outer {
 mod after;
 /* mod commented; */
 "#;
-        let decls = scan_mod_decls(text);
-        let names: Vec<(Vec<String>, String, Option<String>)> = decls
-            .into_iter()
-            .map(|d| (d.inline, d.name, d.path_attribute))
-            .collect();
+        let by_lines = described(scan_mod_decls(text));
+        assert_eq!(by_tokens(text), by_lines);
         assert_eq!(
-            names,
+            by_lines,
             vec![
                 (vec![], "api".to_owned(), None),
                 (vec![], "db".to_owned(), None),

@@ -402,13 +402,17 @@ impl Digester<'_> {
     /// Refuses a text that nests too deep to parse, pre-scans it, and compresses it once the
     /// run is [compacting](Digester::compacting) ([`read_sources`] compresses the first ones
     /// when the whole run does).
-    fn digest(&self, read: Result<String, String>) -> Digested {
-        let text = read?;
-        if let Some(message) = nesting::check(&text) {
+    fn digest(&self, read: crate_model::Read) -> Digested {
+        let (text, lexed) = read?;
+        let too_deep = match &lexed {
+            Some(lexed) => nesting::check_tokens(&text, lexed.tokens()),
+            None => nesting::check(&text),
+        };
+        if let Some(message) = too_deep {
             return Err(message);
         }
         let scan = if self.settings.prescan {
-            prescan::scan(&text)
+            prescan::scan_lexed(&text, lexed)
         } else {
             prescan::FileScan::default()
         };
@@ -672,7 +676,12 @@ fn read_sources(
 ) -> Vec<Result<Source, String>> {
     let texts = std::mem::take(&mut model.texts);
     let read = |((path, _), read): (&(PathBuf, crate_model::Unit), Option<Digested>)| {
-        read.unwrap_or_else(|| digester.digest(source_file::read(path, settings.max_file_size)))
+        read.unwrap_or_else(|| {
+            digester.digest(crate_model::lexed(source_file::read(
+                path,
+                settings.max_file_size,
+            )))
+        })
     };
     let mut scanned: Vec<Digested> = map_files(pool, &model.files, texts, read);
     let compress = digester.compacting();

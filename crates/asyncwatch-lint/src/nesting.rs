@@ -6,6 +6,8 @@
 //! hand-written code comes close to the limits here; before parsing, a file beyond them is
 //! turned into a file error that names the place, and the run goes on.
 
+use crate::prescan::{Kind, Token};
+
 /// The deepest bracket nesting (`(`, `[` and `{` together) analyzed.
 pub(crate) const MAX_BRACKET_DEPTH: usize = 256;
 
@@ -20,8 +22,7 @@ pub(crate) const MAX_OPERATOR_RUN: usize = 16_384;
 /// character literals are skipped, so brackets inside them do not count.
 pub(crate) fn check(source: &str) -> Option<String> {
     let bytes = source.as_bytes();
-    let mut depth = 0usize;
-    let mut run = 0usize;
+    let mut nesting = Nesting::default();
     let mut i = 0;
     while i < bytes.len() {
         let b = bytes[i];
@@ -82,48 +83,84 @@ pub(crate) fn check(source: &str) -> Option<String> {
                 i += char_literal_length(&bytes[i..]);
                 continue;
             }
-            b'(' | b'[' | b'{' => {
-                depth += 1;
-                if b == b'{' {
-                    run = 0;
+            _ => {
+                if let Err(message) = nesting.punct(source, b, i) {
+                    return Some(message);
                 }
-                if depth > MAX_BRACKET_DEPTH {
-                    return Some(format!(
+            }
+        }
+        i += 1;
+    }
+    None
+}
+
+/// [`check`] of a text already lexed into `tokens`, which only reads its punctuation.
+pub(crate) fn check_tokens(source: &str, tokens: &[Token]) -> Option<String> {
+    let mut nesting = Nesting::default();
+    for token in tokens {
+        if let Kind::Punct(b) = token.kind {
+            if let Err(message) = nesting.punct(source, b, token.start as usize) {
+                return Some(message);
+            }
+        }
+    }
+    None
+}
+
+/// How deep the text checked so far nests where it stops.
+#[derive(Default)]
+struct Nesting {
+    depth: usize,
+    run: usize,
+}
+
+impl Nesting {
+    /// Counts byte `b` of code (not of a comment or literal) at `offset` of `source`: `Err`
+    /// with why it nests too deep there. Other bytes than brackets, separators and
+    /// operators count nothing.
+    fn punct(&mut self, source: &str, b: u8, offset: usize) -> Result<(), String> {
+        match b {
+            b'(' | b'[' | b'{' => {
+                self.depth += 1;
+                if b == b'{' {
+                    self.run = 0;
+                }
+                if self.depth > MAX_BRACKET_DEPTH {
+                    return Err(format!(
                         "brackets nest more than {MAX_BRACKET_DEPTH} levels deep at {}: asyncwatch \
                          does not analyze code nested this deep (its parser would overflow the \
                          stack)",
-                        place(source, i)
+                        place(source, offset)
                     ));
                 }
             }
             b')' | b']' | b'}' => {
-                depth = depth.saturating_sub(1);
+                self.depth = self.depth.saturating_sub(1);
                 if b == b'}' {
-                    run = 0;
+                    self.run = 0;
                 }
             }
-            b';' | b',' => run = 0,
+            b';' | b',' => self.run = 0,
             b'.' | b'?' | b'|' | b'&' | b'*' | b'-' | b'+' | b'!' | b'<' | b'>' | b'=' | b'^'
             | b'%' | b'/' | b'@' | b'#' | b'$' | b'~' | b':' => {
-                run += match b {
+                self.run += match b {
                     b'|' => 4,
                     b'!' | b'-' | b'*' => 2,
                     _ => 1,
                 };
-                if run > MAX_OPERATOR_RUN {
-                    return Some(format!(
+                if self.run > MAX_OPERATOR_RUN {
+                    return Err(format!(
                         "one expression chains more than {MAX_OPERATOR_RUN} operators at {}: \
                          asyncwatch does not analyze code nested this deep (its parser would \
                          overflow the stack)",
-                        place(source, i)
+                        place(source, offset)
                     ));
                 }
             }
             _ => {}
         }
-        i += 1;
+        Ok(())
     }
-    None
 }
 
 /// `line:column` of byte `offset`.
@@ -185,6 +222,15 @@ fn char_literal_length(bytes: &[u8]) -> usize {
 mod tests {
     use super::*;
 
+    /// [`check`] of `source`, after asserting that [`check_tokens`] of its tokens agrees.
+    fn checked(source: &str) -> Option<String> {
+        let bytes = check(source);
+        if let Some(lexed) = crate::prescan::lex(source) {
+            assert_eq!(check_tokens(source, lexed.tokens()), bytes, "{source}");
+        }
+        bytes
+    }
+
     #[test]
     fn ordinary_code_passes() {
         let source = r##"fn f<'a>(x: &'a str) -> Vec<Vec<u8>> {
@@ -193,15 +239,15 @@ mod tests {
     let u = 'é'; vec![vec![(x.len() as u8)]]
 }
 "##;
-        assert_eq!(check(source), None);
+        assert_eq!(checked(source), None);
     }
 
     #[test]
     fn brackets_past_the_limit_are_named_with_their_place() {
         let at_limit = format!("{}{}", "(".repeat(256), ")".repeat(256));
-        assert_eq!(check(&at_limit), None);
+        assert_eq!(checked(&at_limit), None);
         let past = format!("fn f() {{\n  {}{}", "[".repeat(300), "]".repeat(300));
-        let message = check(&past).expect("too deep");
+        let message = checked(&past).expect("too deep");
         assert!(message.contains("256 levels deep at 2:258"), "{message}");
     }
 
@@ -215,21 +261,21 @@ mod tests {
             format!("/* {text} */"),
             format!("b\"\\\"{text}\""),
         ] {
-            assert_eq!(check(&source), None, "{source}");
+            assert_eq!(checked(&source), None, "{source}");
         }
     }
 
     #[test]
     fn long_operator_chains_are_refused_but_separators_reset_them() {
         let chain = format!("x{}", ".a()".repeat(16_384));
-        assert_eq!(check(&chain), None);
+        assert_eq!(checked(&chain), None);
         let chain = format!("x{}", ".a()".repeat(16_385));
-        assert!(check(&chain).is_some_and(|m| m.contains("16384 operators at 1:65538")));
+        assert!(checked(&chain).is_some_and(|m| m.contains("16384 operators at 1:65538")));
         let closures = format!("{}1", "|| ".repeat(2048));
-        assert_eq!(check(&closures), None);
+        assert_eq!(checked(&closures), None);
         let closures = format!("{}1", "|| ".repeat(2049));
-        assert!(check(&closures).is_some());
+        assert!(checked(&closures).is_some());
         let statements = "x.a();".repeat(20_000);
-        assert_eq!(check(&statements), None);
+        assert_eq!(checked(&statements), None);
     }
 }
