@@ -462,8 +462,13 @@ pub(crate) struct FileScan {
     docs: Vec<Range<usize>>,
     /// What the declarations pass never reads ([`skeleton`]): the bodies of enums and
     /// traits (only their names are read), of `extern` blocks and of item macros (only
-    /// `lazy_static!` declares what it reads), and attributes, outside function bodies.
+    /// `lazy_static!` declares what it reads), outside function bodies.
     undeclaring: Vec<Range<usize>>,
+    /// Attributes outside function bodies, brackets included: no pass reads them (the
+    /// checker reads only those of `let` statements, and the crate model its `#[path]`s
+    /// from the text), and a blank where one was still parses. A tenth of what the
+    /// analysis parsed outside function bodies in the corpus.
+    attributes: Vec<Range<usize>>,
     /// Initializers of statics and consts that spell no identifier (data tables): no pass
     /// reads anything in them.
     inert: Vec<Range<usize>>,
@@ -488,6 +493,7 @@ impl FileScan {
         self.headers.shrink_to_fit();
         self.docs.shrink_to_fit();
         self.undeclaring.shrink_to_fit();
+        self.attributes.shrink_to_fit();
         self.inert.shrink_to_fit();
         self.unread_signature.shrink_to_fit();
     }
@@ -801,9 +807,8 @@ impl<'a> Scanner<'a> {
         }
     }
 
-    /// Records the attribute starting at `#` token `hash` (`#[..]`, `#![..]`), brackets
-    /// included, as unread by the declarations pass: neither `collect_items` nor the
-    /// resolver reads an attribute, and a blank where one was still parses.
+    /// Records the attribute starting at `#` token `hash` (`#[..]`, `#![..]`) in
+    /// [`FileScan::attributes`].
     fn attribute(&mut self, hash: usize) {
         let open = if self.punct_is(hash + 1, b'[') {
             hash + 1
@@ -814,7 +819,7 @@ impl<'a> Scanner<'a> {
         };
         let close = self.closing[open] as usize;
         let whole = self.tokens[hash].start as usize..self.tokens[close].end as usize;
-        self.scan.undeclaring.push(whole);
+        self.scan.attributes.push(whole);
     }
 
     /// Records the bytes between delimiter tokens `open` and `close` in
@@ -1526,6 +1531,7 @@ fn plan_bodies(
                     .filter(|(k, _)| !kept[f][*k])
                     .map(|(_, function)| function.body.clone())
                     .chain(scan.docs.iter().cloned())
+                    .chain(scan.attributes.iter().cloned())
                     .chain(scan.inert.iter().cloned()),
             )
         })
@@ -1945,6 +1951,7 @@ pub(crate) fn skeleton(scan: &FileScan, offload_names: &NameSet) -> Vec<Range<us
             )
             .chain(scan.docs.iter().cloned())
             .chain(scan.undeclaring.iter().cloned())
+            .chain(scan.attributes.iter().cloned())
             .chain(scan.inert.iter().cloned()),
     )
 }
