@@ -472,9 +472,15 @@ pub(crate) struct FileScan {
     /// Initializers of statics and consts that spell no identifier (data tables): no pass
     /// reads anything in them.
     inert: Vec<Range<usize>>,
-    /// Per function (index into [`FileScan::functions`]), the parts of its signature the
-    /// declarations pass never reads when it does not read the body either: the generic
-    /// parameters, the parameters and the `where` clause (only the return type is read).
+    /// The generic parameters (inside their `<>`) and `where` clauses of functions,
+    /// impls, traits, structs, enums and unions: no pass reads them (neither the checker
+    /// nor the resolver binds a type parameter), and in generic code they are a large part
+    /// of every signature and header.
+    generics: Vec<Range<usize>>,
+    /// Per function (index into [`FileScan::functions`]), the part of its signature the
+    /// declarations pass never reads when it does not read the body either: the inside of
+    /// its parameter list (of the rest, only the return type is read, see
+    /// [`FileScan::generics`]).
     unread_signature: Vec<(u32, Range<usize>)>,
 }
 
@@ -496,6 +502,7 @@ impl FileScan {
         self.attributes.shrink_to_fit();
         self.inert.shrink_to_fit();
         self.unread_signature.shrink_to_fit();
+        self.generics.shrink_to_fit();
     }
 
     /// Every identifier `function` mentions, with those of its impl or trait header.
@@ -916,6 +923,7 @@ impl<'a> Scanner<'a> {
             _ => Some(name_token.hash),
         };
         self.unread_signature(fn_index + 2, end);
+        self.generics(fn_index + 2, end);
         let parameters = self.parameter_names(fn_index + 2, end);
         let body_spells_parameter = !parameters.is_empty()
             && self.tokens[end + 1..close]
@@ -937,9 +945,9 @@ impl<'a> Scanner<'a> {
         close + 1
     }
 
-    /// Records, for the function about to be pushed, the insides of its generic parameters
-    /// and of its parameter list, and its `where` clause: the signature tokens from `from`
-    /// (after the name) to the body's `{` at `end`.
+    /// Records, for the function about to be pushed, the inside of its parameter list: the
+    /// signature tokens from `from` (after the name) to the body's `{` at `end`. Its generic
+    /// parameters and `where` clause are in [`FileScan::generics`].
     fn unread_signature(&mut self, from: usize, end: usize) {
         let function = self.scan.functions.len() as u32;
         let mut i = from;
@@ -947,9 +955,6 @@ impl<'a> Scanner<'a> {
             let Some(close) = self.generics_close(from, end) else {
                 return;
             };
-            self.scan
-                .unread_signature
-                .push((function, self.inside(from, close)));
             i = close + 1;
         }
         if !self.punct_is(i, b'(') {
@@ -959,8 +964,21 @@ impl<'a> Scanner<'a> {
         self.scan
             .unread_signature
             .push((function, self.inside(i, close)));
-        // The `where` clause: the first `where` outside the return type's delimiters.
-        let mut k = close + 1;
+    }
+
+    /// Records in [`FileScan::generics`] the inside of the generic parameters opening at
+    /// token `from`, if any, and the `where` clause that ends at the `{` or `;` at `end`:
+    /// the first `where` outside delimiters (a function's parameters, a tuple struct's
+    /// fields).
+    fn generics(&mut self, from: usize, end: usize) {
+        let mut k = from;
+        if self.punct_is(from, b'<') {
+            let Some(close) = self.generics_close(from, end) else {
+                return;
+            };
+            self.scan.generics.push(self.inside(from, close));
+            k = close + 1;
+        }
         while k < end {
             if matches!(self.tokens[k].kind, Kind::Punct(b'(' | b'[' | b'{')) {
                 k = self.closing[k] as usize + 1;
@@ -968,7 +986,7 @@ impl<'a> Scanner<'a> {
             }
             if self.ident_is(k, b"where") {
                 let clause = self.tokens[k].start as usize..self.tokens[end].start as usize;
-                self.scan.unread_signature.push((function, clause));
+                self.scan.generics.push(clause);
                 break;
             }
             k += 1;
@@ -1061,6 +1079,7 @@ impl<'a> Scanner<'a> {
             let ty = self.text(ty);
             !UNFOLLOWED_TYPES.contains(&ty) && !self.impl_generics(start + 1, end).contains(&ty)
         });
+        self.generics(if is_trait { start + 2 } else { start + 1 }, end);
         let mentions = self.mentions(start..end);
         self.scan.headers.push(mentions);
         let header = Header {
@@ -1250,7 +1269,11 @@ impl<'a> Scanner<'a> {
         }
         let is_enum = self.ident_is(start, b"enum");
         let end = if braced {
-            match self.header_end(i + 1, limit) {
+            let header_end = self.header_end(i + 1, limit);
+            if let Some(end) = header_end {
+                self.generics(i + 1, end);
+            }
+            match header_end {
                 Some(end) if self.tokens[end].kind == Kind::Punct(b'{') && !is_enum => {
                     let close = self.closing[end] as usize;
                     // Each named field is its own item: its name is a seed when its type
@@ -1532,6 +1555,7 @@ fn plan_bodies(
                     .map(|(_, function)| function.body.clone())
                     .chain(scan.docs.iter().cloned())
                     .chain(scan.attributes.iter().cloned())
+                    .chain(scan.generics.iter().cloned())
                     .chain(scan.inert.iter().cloned()),
             )
         })
@@ -1952,6 +1976,7 @@ pub(crate) fn skeleton(scan: &FileScan, offload_names: &NameSet) -> Vec<Range<us
             .chain(scan.docs.iter().cloned())
             .chain(scan.undeclaring.iter().cloned())
             .chain(scan.attributes.iter().cloned())
+            .chain(scan.generics.iter().cloned())
             .chain(scan.inert.iter().cloned()),
     )
 }
@@ -2421,11 +2446,11 @@ mod tests {
             &skeleton(&scan, &name_set(["spawn_blocking"].into_iter())),
         );
         assert_eq!(out.len(), src.len());
-        for gone in ["'a,", "Fn(u8)", "f: F", "where", "Send"] {
+        for gone in ["impl<T>", "'a,", "Fn(u8)", "f: F", "where", "Send"] {
             assert!(!out.contains(gone), "{gone} kept:\n{out}");
         }
         for kept in [
-            "impl<T> S<T> {",
+            "S<T> {",
             "-> Option<Conn>",
             "-> Pool<Manager>",
             // Its body hands a parameter to an offload entry point: the pass reads it whole.
@@ -2434,6 +2459,33 @@ mod tests {
             assert!(out.contains(kept), "{kept} blanked:\n{out}");
         }
         assert!(syn::parse_file(&out).is_ok(), "{out}");
+    }
+
+    #[test]
+    fn no_pass_parses_generic_parameters_or_where_clauses() {
+        let src = "struct Conn<T: Read> where T: Send { io: T }\n\
+                   struct Pair<A, B>(A, B) where A: Clone;\n\
+                   trait Tr<X>: Sized where X: Copy { fn f(&self) -> X; }\n\
+                   impl<T, const N: usize> Tr<[u8; N]> for Conn<T> where T: Read + Send {\n\
+                   async fn go<'a, F: Fn() -> u8>(x: &'a F, n: Vec<u8>) -> u8 where F: Sync { std::thread::sleep(d); x() }\n\
+                   }\n";
+        let scan = scan(src);
+        let seeds = unconditional(&["sleep"]);
+        let analyzed = elide(src, &plan(&[&scan], &[0], &["app".to_owned()], &seeds)[0]);
+        let skeleton = elide(src, &skeleton(&scan, &name_set(["spawn"].into_iter())));
+        for out in [&analyzed, &skeleton] {
+            for gone in ["T: Read", "where", "<A, B>", "X: Copy", "const N", "F: Fn()"] {
+                assert!(!out.contains(gone), "{gone} kept:\n{out}");
+            }
+            for kept in ["{ io: T }", "(A, B)", "Tr<[u8; N]> for Conn<T>"] {
+                assert!(out.contains(kept), "{kept} blanked:\n{out}");
+            }
+            assert!(syn::parse_file(out).is_ok(), "{out}");
+        }
+        assert!(
+            analyzed.contains("(x: &'a F, n: Vec<u8>) -> u8") && analyzed.contains("sleep(d)"),
+            "{analyzed}"
+        );
     }
 
     #[test]
