@@ -588,7 +588,9 @@ fn mod_decls(src: &str, tokens: &[Token]) -> Vec<ModDecl> {
 fn string_literal(token: &[u8]) -> Option<String> {
     let raw = token.strip_prefix(b"r");
     let hashes = raw.map_or(0, |rest| rest.iter().take_while(|&&b| b == b'#').count());
-    let quoted = raw.map_or(token, |rest| &rest[hashes..rest.len() - hashes.min(rest.len())]);
+    let quoted = raw.map_or(token, |rest| {
+        &rest[hashes..rest.len() - hashes.min(rest.len())]
+    });
     let value = quoted.strip_prefix(b"\"")?.strip_suffix(b"\"")?;
     std::str::from_utf8(value).ok().map(str::to_owned)
 }

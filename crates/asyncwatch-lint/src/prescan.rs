@@ -460,27 +460,28 @@ pub(crate) struct FileScan {
     /// Doc comments: syn makes each a `#[doc = ".."]` attribute (a string literal escaped
     /// and unescaped again), which no rule reads; a fifth of a typical crate's bytes.
     docs: Vec<Range<usize>>,
-    /// What the declarations pass never reads ([`skeleton`]): the bodies of enums and
-    /// traits (only their names are read), of `extern` blocks and of item macros (only
+    /// What the declarations pass never reads ([`skeleton`]) though the analysis does:
+    /// the bodies of traits (only their names are read) and of item macros (only
     /// `lazy_static!` declares what it reads), outside function bodies.
     undeclaring: Vec<Range<usize>>,
-    /// Attributes outside function bodies, brackets included: no pass reads them (the
-    /// checker reads only those of `let` statements, and the crate model its `#[path]`s
-    /// from the text), and a blank where one was still parses. A tenth of what the
-    /// analysis parsed outside function bodies in the corpus.
-    attributes: Vec<Range<usize>>,
+    /// What no pass reads, and a blank where it was still parses:
+    /// - attributes outside function bodies, brackets included (the checker reads only
+    ///   those of `let` statements, and the crate model its `#[path]`s from the text);
+    /// - the generic parameters (inside their `<>`) and `where` clauses of functions,
+    ///   impls, traits, structs, enums and unions (neither the checker nor the resolver
+    ///   binds a type parameter);
+    /// - the bodies of enums (the resolver reads only their names) and of `extern` blocks.
+    ///
+    /// In the corpus, attributes were a tenth of what the analysis parsed outside function
+    /// bodies, and in generic code bounds and `where` clauses are much of every signature.
+    unread: Vec<Range<usize>>,
     /// Initializers of statics and consts that spell no identifier (data tables): no pass
     /// reads anything in them.
     inert: Vec<Range<usize>>,
-    /// The generic parameters (inside their `<>`) and `where` clauses of functions,
-    /// impls, traits, structs, enums and unions: no pass reads them (neither the checker
-    /// nor the resolver binds a type parameter), and in generic code they are a large part
-    /// of every signature and header.
-    generics: Vec<Range<usize>>,
     /// Per function (index into [`FileScan::functions`]), the part of its signature the
     /// declarations pass never reads when it does not read the body either: the inside of
     /// its parameter list (of the rest, only the return type is read, see
-    /// [`FileScan::generics`]).
+    /// [`FileScan::unread`]).
     unread_signature: Vec<(u32, Range<usize>)>,
 }
 
@@ -499,10 +500,9 @@ impl FileScan {
         self.headers.shrink_to_fit();
         self.docs.shrink_to_fit();
         self.undeclaring.shrink_to_fit();
-        self.attributes.shrink_to_fit();
+        self.unread.shrink_to_fit();
         self.inert.shrink_to_fit();
         self.unread_signature.shrink_to_fit();
-        self.generics.shrink_to_fit();
     }
 
     /// Every identifier `function` mentions, with those of its impl or trait header.
@@ -682,7 +682,8 @@ impl<'a> Scanner<'a> {
                             if k == i + 1
                                 || (k == i + 2 && self.tokens[i + 1].kind == Kind::Literal)
                             {
-                                self.undeclare(k, self.closing[k] as usize);
+                                let body = self.inside(k, self.closing[k] as usize);
+                                self.scan.unread.push(body);
                             }
                             break;
                         }
@@ -815,7 +816,7 @@ impl<'a> Scanner<'a> {
     }
 
     /// Records the attribute starting at `#` token `hash` (`#[..]`, `#![..]`) in
-    /// [`FileScan::attributes`].
+    /// [`FileScan::unread`].
     fn attribute(&mut self, hash: usize) {
         let open = if self.punct_is(hash + 1, b'[') {
             hash + 1
@@ -826,7 +827,7 @@ impl<'a> Scanner<'a> {
         };
         let close = self.closing[open] as usize;
         let whole = self.tokens[hash].start as usize..self.tokens[close].end as usize;
-        self.scan.attributes.push(whole);
+        self.scan.unread.push(whole);
     }
 
     /// Records the bytes between delimiter tokens `open` and `close` in
@@ -947,7 +948,7 @@ impl<'a> Scanner<'a> {
 
     /// Records, for the function about to be pushed, the inside of its parameter list: the
     /// signature tokens from `from` (after the name) to the body's `{` at `end`. Its generic
-    /// parameters and `where` clause are in [`FileScan::generics`].
+    /// parameters and `where` clause are [`FileScan::unread`].
     fn unread_signature(&mut self, from: usize, end: usize) {
         let function = self.scan.functions.len() as u32;
         let mut i = from;
@@ -966,7 +967,7 @@ impl<'a> Scanner<'a> {
             .push((function, self.inside(i, close)));
     }
 
-    /// Records in [`FileScan::generics`] the inside of the generic parameters opening at
+    /// Records in [`FileScan::unread`] the inside of the generic parameters opening at
     /// token `from`, if any, and the `where` clause that ends at the `{` or `;` at `end`:
     /// the first `where` outside delimiters (a function's parameters, a tuple struct's
     /// fields).
@@ -976,7 +977,7 @@ impl<'a> Scanner<'a> {
             let Some(close) = self.generics_close(from, end) else {
                 return;
             };
-            self.scan.generics.push(self.inside(from, close));
+            self.scan.unread.push(self.inside(from, close));
             k = close + 1;
         }
         while k < end {
@@ -986,7 +987,7 @@ impl<'a> Scanner<'a> {
             }
             if self.ident_is(k, b"where") {
                 let clause = self.tokens[k].start as usize..self.tokens[end].start as usize;
-                self.scan.generics.push(clause);
+                self.scan.unread.push(clause);
                 break;
             }
             k += 1;
@@ -1301,7 +1302,8 @@ impl<'a> Scanner<'a> {
                 }
                 Some(end) if self.tokens[end].kind == Kind::Punct(b'{') => {
                     let close = self.closing[end] as usize;
-                    self.undeclare(end, close);
+                    let body = self.inside(end, close);
+                    self.scan.unread.push(body);
                     close
                 }
                 // A tuple or unit struct: `self.0` spells no field name, so the type's name
@@ -1554,8 +1556,7 @@ fn plan_bodies(
                     .filter(|(k, _)| !kept[f][*k])
                     .map(|(_, function)| function.body.clone())
                     .chain(scan.docs.iter().cloned())
-                    .chain(scan.attributes.iter().cloned())
-                    .chain(scan.generics.iter().cloned())
+                    .chain(scan.unread.iter().cloned())
                     .chain(scan.inert.iter().cloned()),
             )
         })
@@ -1975,8 +1976,7 @@ pub(crate) fn skeleton(scan: &FileScan, offload_names: &NameSet) -> Vec<Range<us
             )
             .chain(scan.docs.iter().cloned())
             .chain(scan.undeclaring.iter().cloned())
-            .chain(scan.attributes.iter().cloned())
-            .chain(scan.generics.iter().cloned())
+            .chain(scan.unread.iter().cloned())
             .chain(scan.inert.iter().cloned()),
     )
 }
@@ -2462,9 +2462,11 @@ mod tests {
     }
 
     #[test]
-    fn no_pass_parses_generic_parameters_or_where_clauses() {
+    fn no_pass_parses_generics_where_clauses_enum_bodies_or_extern_blocks() {
         let src = "struct Conn<T: Read> where T: Send { io: T }\n\
                    struct Pair<A, B>(A, B) where A: Clone;\n\
+                   enum Kind<T> { Plain(Vec<T>), Named { inner: Conn<T> } }\n\
+                   extern \"C\" { fn ffi_call(x: u8) -> u8; }\n\
                    trait Tr<X>: Sized where X: Copy { fn f(&self) -> X; }\n\
                    impl<T, const N: usize> Tr<[u8; N]> for Conn<T> where T: Read + Send {\n\
                    async fn go<'a, F: Fn() -> u8>(x: &'a F, n: Vec<u8>) -> u8 where F: Sync { std::thread::sleep(d); x() }\n\
@@ -2474,7 +2476,9 @@ mod tests {
         let analyzed = elide(src, &plan(&[&scan], &[0], &["app".to_owned()], &seeds)[0]);
         let skeleton = elide(src, &skeleton(&scan, &name_set(["spawn"].into_iter())));
         for out in [&analyzed, &skeleton] {
-            for gone in ["T: Read", "where", "<A, B>", "X: Copy", "const N", "F: Fn()"] {
+            for gone in [
+                "T: Read", "where", "<A, B>", "X: Copy", "const N", "F: Fn()", "Plain", "ffi_call",
+            ] {
                 assert!(!out.contains(gone), "{gone} kept:\n{out}");
             }
             for kept in ["{ io: T }", "(A, B)", "Tr<[u8; N]> for Conn<T>"] {
