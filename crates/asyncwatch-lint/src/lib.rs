@@ -706,17 +706,19 @@ fn read_sources(
         return sources;
     }
     let mut crate_names: Vec<String> = Vec::new();
+    // Searching the list for each file's crate made about eleven million string comparisons
+    // on a registry cache (27,000 files, 800 crates).
+    let mut crate_indices: HashMap<&str, usize> = HashMap::new();
     let mut crates = Vec::new();
     let mut scans = Vec::new();
     for (file, (_, unit)) in scanned.iter().zip(&model.files) {
         if let Ok((_, scan)) = file {
-            let index = match crate_names.iter().position(|n| *n == unit.crate_name) {
-                Some(index) => index,
-                None => {
+            let index = *crate_indices
+                .entry(unit.crate_name.as_str())
+                .or_insert_with(|| {
                     crate_names.push(unit.crate_name.clone());
                     crate_names.len() - 1
-                }
-            };
+                });
             crates.push(index);
             scans.push(scan);
         }
