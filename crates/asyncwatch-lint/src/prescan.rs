@@ -132,7 +132,7 @@ fn tokenize(src: &[u8], docs: &mut Vec<Range<usize>>) -> Option<Vec<Token>> {
     // Only doc comments that document something: syn rejects one before a closing
     // delimiter or the end of the file, and an inner one after other tokens, as rustc
     // does; blanking those would hide a syntax error.
-    docs.extend(found.into_iter().filter_map(|(range, inner, next)| {
+    for (range, inner, next) in found {
         let documents = if inner {
             next == 0 || tokens[next - 1].kind == Kind::Punct(b'{')
         } else {
@@ -140,9 +140,28 @@ fn tokenize(src: &[u8], docs: &mut Vec<Range<usize>>) -> Option<Vec<Token>> {
                 .get(next)
                 .is_some_and(|t| !matches!(t.kind, Kind::Punct(b')' | b']' | b'}')))
         };
-        documents.then_some(range)
-    }));
+        if documents {
+            push_blank(docs, range, src);
+        }
+    }
     Some(tokens)
+}
+
+/// Adds `range` to a list of ranges to blank, as part of the last one when only whitespace
+/// lies between them: blanking whitespace changes nothing a parser sees, and a run holds
+/// millions of these ranges until each file is analyzed (a doc comment is a range a line).
+fn push_blank(list: &mut Vec<Range<usize>>, range: Range<usize>, src: &[u8]) {
+    if let Some(last) = list.last_mut() {
+        if last.end <= range.start
+            && src[last.end..range.start]
+                .iter()
+                .all(u8::is_ascii_whitespace)
+        {
+            last.end = last.end.max(range.end);
+            return;
+        }
+    }
+    list.push(range);
 }
 
 fn tokenize_into(src: &[u8], docs: &mut Vec<(Range<usize>, bool, usize)>) -> Option<Vec<Token>> {
@@ -683,7 +702,7 @@ impl<'a> Scanner<'a> {
                                 || (k == i + 2 && self.tokens[i + 1].kind == Kind::Literal)
                             {
                                 let body = self.inside(k, self.closing[k] as usize);
-                                self.scan.unread.push(body);
+                                push_blank(&mut self.scan.unread, body, self.src);
                             }
                             break;
                         }
@@ -827,7 +846,7 @@ impl<'a> Scanner<'a> {
         };
         let close = self.closing[open] as usize;
         let whole = self.tokens[hash].start as usize..self.tokens[close].end as usize;
-        self.scan.unread.push(whole);
+        push_blank(&mut self.scan.unread, whole, self.src);
     }
 
     /// Records the bytes between delimiter tokens `open` and `close` in
@@ -977,7 +996,8 @@ impl<'a> Scanner<'a> {
             let Some(close) = self.generics_close(from, end) else {
                 return;
             };
-            self.scan.unread.push(self.inside(from, close));
+            let inside = self.inside(from, close);
+            push_blank(&mut self.scan.unread, inside, self.src);
             k = close + 1;
         }
         while k < end {
@@ -987,7 +1007,7 @@ impl<'a> Scanner<'a> {
             }
             if self.ident_is(k, b"where") {
                 let clause = self.tokens[k].start as usize..self.tokens[end].start as usize;
-                self.scan.unread.push(clause);
+                push_blank(&mut self.scan.unread, clause, self.src);
                 break;
             }
             k += 1;
@@ -1303,7 +1323,7 @@ impl<'a> Scanner<'a> {
                 Some(end) if self.tokens[end].kind == Kind::Punct(b'{') => {
                     let close = self.closing[end] as usize;
                     let body = self.inside(end, close);
-                    self.scan.unread.push(body);
+                    push_blank(&mut self.scan.unread, body, self.src);
                     close
                 }
                 // A tuple or unit struct: `self.0` spells no field name, so the type's name
