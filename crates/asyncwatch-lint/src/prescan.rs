@@ -2482,6 +2482,21 @@ mod tests {
     }
 
     #[test]
+    fn blanks_separated_by_whitespace_are_one_range() {
+        let src =
+            "/// a\n\t/// b\r\n/// c\n#[derive(Debug)]\n#[serde(x)] struct S;\n/// d\nfn f() {}\n";
+        let scan = scan(src);
+        assert_eq!(scan.docs.len(), 2, "{:?}", scan.docs);
+        assert_eq!(scan.unread.len(), 1, "{:?}", scan.unread);
+        let out = elide(src, &skeleton(&scan, &name_set(std::iter::empty())));
+        // The tab between two doc comments is blanked too: one byte, one column, as before.
+        assert_eq!(
+            out,
+            "     \n      \r\n     \n                \n            struct S;\n     \nfn f() {}\n"
+        );
+    }
+
+    #[test]
     fn no_pass_parses_generics_where_clauses_enum_bodies_or_extern_blocks() {
         let src = "struct Conn<T: Read> where T: Send { io: T }\n\
                    struct Pair<A, B>(A, B) where A: Clone;\n\
