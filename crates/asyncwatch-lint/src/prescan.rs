@@ -1723,11 +1723,57 @@ fn relevance(
     visible: &Visibility,
     seeds: &Seeds,
 ) -> Vec<Vec<bool>> {
+    // The modules the conditional seeds are spelled with, each looked up once per file
+    // (`spells[f]`, bits in the order of `modules`) rather than once per spelling: the
+    // catalog has about 700 module spellings of a few hundred modules, and a registry
+    // cache 27,000 files.
+    let mut modules: Vec<NameHash> = seeds
+        .conditional
+        .iter()
+        .flat_map(|(_, spellings)| spellings.iter().flatten().copied())
+        .collect();
+    modules.sort_unstable();
+    modules.dedup();
+    let words = modules.len().div_ceil(64);
+    let spells: Vec<Vec<u64>> = scans
+        .iter()
+        .map(|scan| {
+            let mut row = vec![0u64; words];
+            for (x, module) in modules.iter().enumerate() {
+                if scan.idents.binary_search(module).is_ok() {
+                    set_bit(&mut row, x);
+                }
+            }
+            row
+        })
+        .collect();
+    let mut spelled_in_run = vec![0u64; words];
+    for row in &spells {
+        for (run, file) in spelled_in_run.iter_mut().zip(row) {
+            *run |= file;
+        }
+    }
     let in_run = |name: NameHash| {
-        scans
-            .iter()
-            .any(|scan| scan.idents.binary_search(&name).is_ok())
+        modules
+            .binary_search(&name)
+            .is_ok_and(|x| bit(&spelled_in_run, x))
     };
+    // Each spelling as the bits of its modules.
+    let spellings: Vec<Vec<Vec<usize>>> = seeds
+        .conditional
+        .iter()
+        .map(|(_, spellings)| {
+            spellings
+                .iter()
+                .map(|spelling| {
+                    spelling
+                        .iter()
+                        .filter_map(|m| modules.binary_search(m).ok())
+                        .collect()
+                })
+                .collect()
+        })
+        .collect();
     // A conditional seed counts in a file that spells its modules, or that may import it
     // from another file (a glob, or a `use` of the bare name) when the run spells them.
     let run_active = seeds.active(&in_run);
@@ -1736,20 +1782,22 @@ fn relevance(
     // a hash table per file: with the derived names below, 40 MB at a registry cache's plan.
     let active: Vec<Box<[NameHash]>> = scans
         .iter()
-        .map(|scan| {
+        .zip(&spells)
+        .map(|(scan, row)| {
             let mut active: Vec<NameHash> = seeds
                 .conditional
                 .iter()
-                .filter(|(name, spellings)| {
-                    let spelled_here = spellings.iter().any(|modules| {
-                        modules.iter().all(|m| scan.idents.binary_search(m).is_ok())
-                    });
+                .zip(&spellings)
+                .filter(|((name, _), spellings)| {
+                    let spelled_here = spellings
+                        .iter()
+                        .any(|modules| modules.iter().all(|&x| bit(row, x)));
                     let imported = (scan.foreign_glob
                         || scan.use_idents.binary_search(name).is_ok())
                         && run_active.contains(name);
                     spelled_here || imported
                 })
-                .map(|(name, _)| *name)
+                .map(|((name, _), _)| *name)
                 .collect();
             active.sort_unstable();
             active.into_boxed_slice()
