@@ -174,14 +174,16 @@ fn tokenize_into(src: &[u8], docs: &mut Vec<(Range<usize>, bool, usize)>) -> Opt
         let b = src[i];
         if b.is_ascii_whitespace() {
             i += 1;
+            while i < n && src[i].is_ascii_whitespace() {
+                i += 1;
+            }
             continue;
         }
         let start = i;
         // Comments.
         if b == b'/' && i + 1 < n && src[i + 1] == b'/' {
-            while i < n && src[i] != b'\n' {
-                i += 1;
-            }
+            // Comments are a fifth of a typical crate's bytes: find their ends by memchr.
+            i = memchr::memchr(b'\n', &src[i..]).map_or(n, |end| i + end);
             // `///` and `//!`, not `////`.
             let line = &src[start..i];
             if line.starts_with(b"//!") || (line.starts_with(b"///") && !line.starts_with(b"////"))
@@ -408,11 +410,11 @@ fn utf8_len(first: u8) -> usize {
 /// The index just past the closing `quote` of a literal whose content starts at `from`.
 fn skip_quoted(src: &[u8], mut from: usize, quote: u8) -> Option<usize> {
     while from < src.len() {
-        match src[from] {
-            b'\\' => from += 2,
-            c if c == quote => return Some(from + 1),
-            _ => from += 1,
+        from += memchr::memchr2(b'\\', quote, &src[from..])?;
+        if src[from] == quote {
+            return Some(from + 1);
         }
+        from += 2;
     }
     None
 }
@@ -2077,10 +2079,10 @@ pub(crate) fn name_set<'a>(names: impl Iterator<Item = &'a str>) -> NameSet {
 pub(crate) fn elide(src: &str, ranges: &[Range<usize>]) -> String {
     let mut bytes = src.as_bytes().to_vec();
     for range in ranges {
+        // Without a branch, so that the loop is vectorized: blanked bytes are a third of a
+        // typical crate's.
         for b in &mut bytes[range.clone()] {
-            if *b != b'\n' && *b != b'\r' {
-                *b = b' ';
-            }
+            *b = if *b == b'\n' || *b == b'\r' { *b } else { b' ' };
         }
     }
     // Only whole UTF-8 sequences inside the ranges were replaced, by ASCII: still UTF-8.
