@@ -585,6 +585,15 @@ impl Source {
     }
 }
 
+impl Source {
+    /// The text the declarations pass parses: the skeleton's blanks removed rather than
+    /// blanked ([`prescan::compact`]), since that pass reads no place.
+    fn skeleton_text(&self) -> Result<String, String> {
+        let whole = self.text(&Blanks::default())?.whole;
+        Ok(prescan::compact(&whole, &self.skeleton.widened()))
+    }
+}
+
 fn decompress(bytes: &[u8]) -> Result<String, String> {
     lz4_flex::decompress_size_prepended(bytes)
         .ok()
@@ -608,9 +617,9 @@ fn collect_program_items(
             if !source.declares {
                 return None;
             }
-            let skeleton = source.text(&source.skeleton).ok()?;
+            let skeleton = source.skeleton_text().ok()?;
             let items = std::panic::catch_unwind(AssertUnwindSafe(|| {
-                syn::parse_file(skeleton.parsed())
+                syn::parse_file(&skeleton)
                     .ok()
                     .map(|syntax| checker::file_items(&syntax, unit.module.clone()))
             }));
