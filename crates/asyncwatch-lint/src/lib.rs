@@ -325,14 +325,10 @@ fn analyze(
 ) -> Result<checker::FileFindings, FileError> {
     let result = std::panic::catch_unwind(AssertUnwindSafe(|| {
         let syntax = syn::parse_file(source).map_err(|error| {
-            let start = error.span().start();
+            let start = span::to_span(error.span()).start;
             FileError {
                 file: file.to_owned(),
-                message: format!(
-                    "syntax error at {}:{}: {error}",
-                    start.line,
-                    start.column + 1
-                ),
+                message: format!("syntax error at {}:{}: {error}", start.line, start.column),
             }
         })?;
         let mut checker =
@@ -535,18 +531,6 @@ fn compressed(file: &Result<Source, String>) -> Option<&[u8]> {
 /// model was built, the registry cache's texts were the largest part of its peak.
 const COMPRESS_ABOVE: usize = 64 << 20;
 
-/// A file's text as one pass reads it: whole, and as that pass parses it.
-struct Text<'s> {
-    whole: std::borrow::Cow<'s, str>,
-    blanked: Option<String>,
-}
-
-impl Text<'_> {
-    fn parsed(&self) -> &str {
-        self.blanked.as_deref().unwrap_or(&self.whole)
-    }
-}
-
 impl Source {
     /// `text`, waiting compressed when `compress`, with nothing blanked yet.
     fn new(text: String, compress: bool) -> Source {
@@ -571,26 +555,21 @@ impl Source {
         }
     }
 
-    /// The text, with `blanks` blanked.
-    fn text(&self, blanks: &Blanks) -> Result<Text<'_>, String> {
-        let whole = match &self.stored {
+    /// The text as it was read.
+    fn whole(&self) -> Result<std::borrow::Cow<'_, str>, String> {
+        Ok(match &self.stored {
             Stored::Plain(text) => std::borrow::Cow::Borrowed(text.as_str()),
             Stored::Compressed(bytes) => std::borrow::Cow::Owned(decompress(bytes)?),
             Stored::Packed(chunk, range) => {
                 std::borrow::Cow::Owned(decompress(&chunk[range.clone()])?)
             }
-        };
-        let blanked = (!blanks.0.is_empty()).then(|| prescan::elide(&whole, &blanks.widened()));
-        Ok(Text { whole, blanked })
+        })
     }
-}
 
-impl Source {
     /// The text the declarations pass parses: the skeleton's blanks removed rather than
     /// blanked ([`prescan::compact`]), since that pass reads no place.
     fn skeleton_text(&self) -> Result<String, String> {
-        let whole = self.text(&Blanks::default())?.whole;
-        Ok(prescan::compact(&whole, &self.skeleton.widened()))
+        Ok(prescan::compact(&self.whole()?, &self.skeleton.widened()))
     }
 }
 
@@ -867,10 +846,24 @@ fn lint_files_compacting_above(
      -> Checked {
         let name = path.display().to_string();
         let text = source.and_then(|source| {
-            let text = source.text(&source.elided)?;
-            let analyzed = analyze(&name, text.parsed(), settings, unit, Some(&run));
-            let suppressions = (unit.report && text.whole.contains(suppress::MARKER))
-                .then(|| text.whole.into_owned());
+            let whole = source.whole()?;
+            let analyzed = if source.elided.0.is_empty() {
+                analyze(&name, &whole, settings, unit, Some(&run))
+            } else if whole.starts_with('\u{feff}') {
+                // syn drops a byte order mark, which would shift every place mapped back.
+                let blanked = prescan::elide(&whole, &source.elided.widened());
+                analyze(&name, &blanked, settings, unit, Some(&run))
+            } else {
+                // The blanks removed rather than blanked: a third of a typical crate's
+                // bytes that proc-macro2 no longer skips.
+                let (parsed, places) =
+                    prescan::compact_with_places(&whole, &source.elided.widened());
+                span::with_places(places, || {
+                    analyze(&name, &parsed, settings, unit, Some(&run))
+                })
+            };
+            let suppressions =
+                (unit.report && whole.contains(suppress::MARKER)).then(|| whole.into_owned());
             Ok((analyzed, suppressions))
         });
         let (outcome, suppressions) = match text {
@@ -935,19 +928,22 @@ mod tests {
     use super::*;
 
     #[test]
-    fn a_source_gives_back_its_text_whole_and_blanked_stored_either_way() {
+    fn a_source_gives_back_its_text_whole_and_its_skeleton_stored_either_way() {
         let text = "fn a() { 1 }\nfn b() { \u{1f980} }\n";
         for compress in [false, true] {
             let mut source = Source::new(text.to_owned(), compress);
             assert_eq!(matches!(source.stored, Stored::Compressed(_)), compress);
             assert!(!source.declares);
             source.elided = Blanks::new(vec![8..11, 22..26]);
-            let elided = source.text(&source.elided).unwrap();
-            assert_eq!(elided.whole, text);
-            assert_eq!(elided.parsed(), "fn a() {   }\nfn b() {      }\n");
-            let whole = source.text(&source.skeleton).unwrap();
-            assert!(whole.blanked.is_none());
-            assert_eq!(whole.parsed(), text);
+            let whole = source.whole().unwrap();
+            assert_eq!(whole, text);
+            let elided = prescan::elide(&whole, &source.elided.widened());
+            assert_eq!(elided, "fn a() {   }\nfn b() {      }\n");
+            source.skeleton = Blanks::new(Vec::from([8..11]));
+            assert_eq!(
+                source.skeleton_text().unwrap(),
+                "fn a() { }\nfn b() { \u{1f980} }\n"
+            );
         }
         assert!(Source::new("struct S;".to_owned(), true).declares);
     }
@@ -1027,7 +1023,7 @@ mod tests {
                 );
                 chunks.push(Arc::as_ptr(chunk));
             }
-            read_back.push(source.text(&Blanks::default()).unwrap().whole.into_owned());
+            read_back.push(source.whole().unwrap().into_owned());
         }
         assert_eq!(read_back, texts);
         assert!(

@@ -2090,14 +2090,58 @@ pub(crate) fn elide(src: &str, ranges: &[Range<usize>]) -> String {
 }
 
 /// `src` without the `ranges` (sorted by start): each becomes a newline if it held one,
-/// else a space. The tokens are those of [`elide`]'s text, since a range never starts or ends inside
-/// a comment or a literal, but their places are not: only for a pass that reports no
+/// else a space. The tokens are those of [`elide`]'s text, since a range never starts or
+/// ends inside a comment or a literal, but their places are not: for a pass that reports no
 /// place, which then lexes a few megabytes instead of the whole text (in the declarations
-/// pass, seven bytes in eight were blanks).
+/// pass, seven bytes in eight were blanks), or with [`compact_with_places`].
 pub(crate) fn compact(src: &str, ranges: &[Range<usize>]) -> String {
+    compacted(src, ranges, |_, _| {})
+}
+
+/// [`compact`], with where each kept run of bytes was in `src`, for [`crate::span`] to give
+/// places in `src`.
+pub(crate) fn compact_with_places(
+    src: &str,
+    ranges: &[Range<usize>],
+) -> (String, crate::span::Places) {
+    let mut places = crate::span::Places::default();
+    let (mut original, mut line, mut column) = (0, 1, 0);
+    let (mut parsed, mut parsed_line, mut parsed_column) = (0, 1, 0);
+    let text = compacted(src, ranges, |out, run_start| {
+        advance(&src.as_bytes()[original..run_start], &mut line, &mut column);
+        advance(&out[parsed..], &mut parsed_line, &mut parsed_column);
+        (original, parsed) = (run_start, out.len());
+        places.runs.push(crate::span::Run {
+            parsed,
+            parsed_line,
+            parsed_column,
+            original,
+            line,
+            column,
+        });
+    });
+    (text, places)
+}
+
+/// Moves a 1-based line and 0-based character column past `bytes`.
+fn advance(bytes: &[u8], line: &mut usize, column: &mut usize) {
+    let chars = |bytes: &[u8]| bytes.iter().filter(|&&b| b & 0xc0 != 0x80).count();
+    match memchr::memrchr(b'\n', bytes) {
+        Some(last) => {
+            *line += memchr::memchr_iter(b'\n', bytes).count();
+            *column = chars(&bytes[last + 1..]);
+        }
+        None => *column += chars(bytes),
+    }
+}
+
+/// [`compact`], calling `run(out, start)` before each kept run of bytes is copied to `out`,
+/// with the run's offset in `src`.
+fn compacted(src: &str, ranges: &[Range<usize>], mut run: impl FnMut(&[u8], usize)) -> String {
     let bytes = src.as_bytes();
     let mut out = Vec::with_capacity(src.len());
     let mut kept_from = 0;
+    run(&out, 0);
     for range in ranges {
         let start = range.start.max(kept_from);
         if start >= range.end {
@@ -2111,6 +2155,7 @@ pub(crate) fn compact(src: &str, ranges: &[Range<usize>]) -> String {
             b' '
         });
         kept_from = range.end;
+        run(&out, kept_from);
     }
     out.extend_from_slice(&bytes[kept_from..]);
     // Ranges hold whole UTF-8 sequences: what is left is UTF-8.
