@@ -160,7 +160,7 @@ struct Loaded {
 }
 
 /// Every file reachable from `roots` through `mod` declarations, read and scanned in
-/// parallel, level by level, so that [`walk_modules`] (which decides, in order, which
+/// parallel, each queuing its children as it is read, so that [`walk_modules`] (which decides, in order, which
 /// crate and module each file belongs to) only looks things up.
 struct Prefetched<T> {
     /// By canonical path.
@@ -176,65 +176,113 @@ fn prefetch<T: Send>(
     max_file_size: u64,
     digest: &(dyn Fn(Read) -> T + Sync),
 ) -> Prefetched<T> {
-    use rayon::prelude::*;
-    let mut out = Prefetched {
-        files: HashMap::new(),
-        texts: HashMap::new(),
-        canonical: HashMap::new(),
+    let prefetching = std::sync::Mutex::new(Prefetching {
+        out: Prefetched {
+            files: HashMap::new(),
+            texts: HashMap::new(),
+            canonical: HashMap::new(),
+        },
+        queued: HashSet::new(),
+    });
+    let visit = Visit {
+        prefetching: &prefetching,
+        max_file_size,
+        digest,
     };
-    let mut frontier: Vec<(PathBuf, usize)> =
-        roots.iter().map(|root| (root.to_path_buf(), 0)).collect();
-    // Children, each queued once. A crate root met again as a child is expanded once more,
-    // as a child: a root's children live beside it, a child's in a directory of its name.
-    let mut queued: HashSet<PathBuf> = HashSet::new();
-    while !frontier.is_empty() {
-        let visited: Vec<_> = frontier
-            .par_iter()
-            .map(|(path, depth)| {
-                let canonical_path = canonical(path);
-                let loaded = (!out.files.contains_key(&canonical_path)).then(|| {
-                    let read = lexed(crate::source_file::read(&canonical_path, max_file_size));
-                    let decls = match &read {
-                        Ok((text, Some(lexed))) => mod_decls(text, lexed.tokens()),
-                        Ok((text, None)) => scan_mod_decls(text),
-                        Err(_) => Vec::new(),
-                    };
-                    (read.is_ok(), digest(read), decls)
-                });
-                let decls = loaded
-                    .as_ref()
-                    .map(|(_, _, decls)| decls)
-                    .or_else(|| out.files.get(&canonical_path).map(|l| &l.decls));
-                // Every level is expanded (the queue never takes a file twice): the walk
-                // decides how deep to go.
-                let children: Vec<PathBuf> = decls
-                    .into_iter()
-                    .flatten()
-                    .map(|decl| child_path(&canonical_path, *depth, decl))
-                    .filter(|child| child.is_file())
-                    .collect();
-                (path.clone(), canonical_path, loaded, children, *depth)
-            })
-            .collect();
-        let mut next = Vec::new();
-        for (path, canonical_path, loaded, children, depth) in visited {
-            out.canonical.insert(path, canonical_path.clone());
-            if let Some((readable, text, decls)) = loaded {
-                if !out.files.contains_key(&canonical_path) {
-                    out.files
-                        .insert(canonical_path.clone(), Loaded { readable, decls });
-                    out.texts.insert(canonical_path, text);
-                }
+    // Each file queues its children as soon as it is read, rather than a level of the module
+    // trees at a time: a level waited for its slowest file, and the phase sped up only
+    // 1.1x-1.6x on two threads.
+    rayon::scope(|scope| {
+        for root in roots {
+            scope.spawn(move |scope| visit.file(scope, root.to_path_buf(), 0));
+        }
+    });
+    let prefetching = prefetching.into_inner().unwrap_or_else(|e| e.into_inner());
+    prefetching.out
+}
+
+/// What [`prefetch`] has found so far.
+struct Prefetching<T> {
+    out: Prefetched<T>,
+    /// Children, each queued once. A crate root met again as a child is expanded once
+    /// more, as a child: a root's children live beside it, a child's in a directory of its
+    /// name.
+    queued: HashSet<PathBuf>,
+}
+
+/// One visit of [`prefetch`]: a file, then its children.
+struct Visit<'a, T> {
+    prefetching: &'a std::sync::Mutex<Prefetching<T>>,
+    max_file_size: u64,
+    digest: &'a (dyn Fn(Read) -> T + Sync),
+}
+
+impl<T> Clone for Visit<'_, T> {
+    fn clone(&self) -> Self {
+        *self
+    }
+}
+
+impl<T> Copy for Visit<'_, T> {}
+
+impl<'a, T: Send> Visit<'a, T> {
+    fn lock(&self) -> std::sync::MutexGuard<'a, Prefetching<T>> {
+        self.prefetching
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+
+    /// Reads and digests the file at `path` (once, unless two visits of it overlap), and
+    /// queues the children its `mod` declarations name. Every level is expanded (the queue
+    /// never takes a file twice): the walk decides how deep to go.
+    fn file(self, scope: &rayon::Scope<'a>, path: PathBuf, depth: usize) {
+        let canonical_path = canonical(&path);
+        let known = {
+            let mut prefetching = self.lock();
+            prefetching
+                .out
+                .canonical
+                .insert(path, canonical_path.clone());
+            let known = prefetching.out.files.get(&canonical_path);
+            known.map(|loaded| loaded.decls.clone())
+        };
+        let (decls, loaded) = match known {
+            Some(decls) => (decls, None),
+            None => {
+                let read = lexed(crate::source_file::read(
+                    &canonical_path,
+                    self.max_file_size,
+                ));
+                let decls = match &read {
+                    Ok((text, Some(lexed))) => mod_decls(text, lexed.tokens()),
+                    Ok((text, None)) => scan_mod_decls(text),
+                    Err(_) => Vec::new(),
+                };
+                let readable = read.is_ok();
+                (decls, Some((readable, (self.digest)(read))))
             }
-            for child in children {
-                if queued.insert(child.clone()) {
-                    next.push((child, depth + 1));
-                }
+        };
+        let children: Vec<PathBuf> = decls
+            .iter()
+            .map(|decl| child_path(&canonical_path, depth, decl))
+            .filter(|child| child.is_file())
+            .collect();
+        let mut prefetching = self.lock();
+        if let Some((readable, text)) = loaded {
+            if !prefetching.out.files.contains_key(&canonical_path) {
+                prefetching
+                    .out
+                    .files
+                    .insert(canonical_path.clone(), Loaded { readable, decls });
+                prefetching.out.texts.insert(canonical_path, text);
             }
         }
-        frontier = next;
+        for child in children {
+            if prefetching.queued.insert(child.clone()) {
+                scope.spawn(move |scope| self.file(scope, child, depth + 1));
+            }
+        }
     }
-    out
 }
 
 /// The manifests of the packages the files belong to.
@@ -399,7 +447,7 @@ fn discovered(folder: &Path) -> Vec<(String, PathBuf)> {
 }
 
 /// A `mod name;` declaration found in a file.
-#[derive(Debug, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 struct ModDecl {
     /// Inline modules the declaration sits in (`mod a { mod b; }` gives `["a"]`).
     inline: Vec<String>,
