@@ -160,8 +160,8 @@ struct Loaded {
 }
 
 /// Every file reachable from `roots` through `mod` declarations, read and scanned in
-/// parallel, each queuing its children as it is read, so that [`walk_modules`] (which decides, in order, which
-/// crate and module each file belongs to) only looks things up.
+/// parallel, each queuing its children as it is read, so that [`walk_modules`] (which
+/// decides, in order, which crate and module each file belongs to) only looks things up.
 struct Prefetched<T> {
     /// By canonical path.
     files: HashMap<PathBuf, Loaded>,
