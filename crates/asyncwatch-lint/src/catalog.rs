@@ -196,4 +196,12 @@ impl Catalog {
     pub(crate) fn knows(&self, path: &str) -> bool {
         self.fns.contains_key(path) || self.module_prefixes.contains(path)
     }
+
+    /// Every path [`Catalog::knows`].
+    pub(crate) fn known_paths(&self) -> impl Iterator<Item = &str> {
+        self.fns
+            .keys()
+            .copied()
+            .chain(self.module_prefixes.iter().map(String::as_str))
+    }
 }

@@ -251,6 +251,9 @@ impl Resolver {
                 }
                 continue;
             }
+            if !crate::types::may_name_a_known_path(name) {
+                continue;
+            }
             let candidate = canonical(format!("{}::{name}", glob.join("::")));
             if Catalog::get().knows(&candidate)
                 || crate::types::fn_return(&candidate, &Vec::new).is_known()

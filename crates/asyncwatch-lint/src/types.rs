@@ -877,19 +877,43 @@ pub(crate) fn fn_return(path: &str, call_args: &dyn Fn() -> Vec<Ty>) -> Ty {
     // `Type::new(..)`, `Type::open(..)` and friends on a type the catalog knows build that
     // type; `?` then looks through a `Result` we did not model.
     if let Some((ty, function)) = path.rsplit_once("::") {
-        let constructor = matches!(
-            function,
-            "new" | "default" | "open" | "connect" | "bind" | "builder" | "create"
-        ) || function.starts_with("new_")
-            || function.starts_with("with_")
-            || function.starts_with("open_")
-            || function.starts_with("connect_")
-            || function.starts_with("from");
-        if constructor && crate::catalog::Catalog::get().knows(ty) && starts_uppercase(ty) {
+        if is_constructor(function)
+            && crate::catalog::Catalog::get().knows(ty)
+            && starts_uppercase(ty)
+        {
             return Ty::named(ty);
         }
     }
     Ty::Unknown
+}
+
+/// Whether [`fn_return`] reads a call of `function` on a type the catalog knows as
+/// building that type.
+fn is_constructor(function: &str) -> bool {
+    matches!(
+        function,
+        "new" | "default" | "open" | "connect" | "bind" | "builder" | "create"
+    ) || function.starts_with("new_")
+        || function.starts_with("with_")
+        || function.starts_with("open_")
+        || function.starts_with("connect_")
+        || function.starts_with("from")
+}
+
+/// Whether some path ending in `::name` (after [`canonical`], which rewrites only a
+/// path's first segments) can be one that [`fn_return`] types or the catalog knows: a
+/// quick refusal for the names a glob import is searched for.
+pub(crate) fn may_name_a_known_path(name: &str) -> bool {
+    static LAST_SEGMENTS: OnceLock<std::collections::HashSet<&'static str>> = OnceLock::new();
+    let last_segments = LAST_SEGMENTS.get_or_init(|| {
+        let catalog: &'static crate::catalog::Catalog = crate::catalog::Catalog::get();
+        catalog
+            .known_paths()
+            .chain(facts().returns.keys().map(String::as_str))
+            .map(|path| path.rsplit("::").next().unwrap_or(path))
+            .collect()
+    });
+    last_segments.contains(name) || is_constructor(name)
 }
 
 fn starts_uppercase(path: &str) -> bool {
@@ -932,4 +956,28 @@ pub(crate) fn method_return(receiver: &Ty, method: &str, call_args: &dyn Fn() ->
         }
     }
     Ty::Unknown
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn aliases_rewrite_only_the_first_segments_of_a_path() {
+        // `may_name_a_known_path` relies on it: the last segment of `glob::name` stays `name`.
+        for &(from, to) in ALIASES {
+            if !from.ends_with("::") {
+                assert_eq!(from.rsplit("::").next(), to.rsplit("::").next(), "{from}");
+            }
+            assert_eq!(from.ends_with("::"), to.ends_with("::"), "{from}");
+        }
+    }
+
+    #[test]
+    fn a_glob_is_searched_only_for_names_a_known_path_ends_with() {
+        assert!(may_name_a_known_path("sleep"));
+        assert!(may_name_a_known_path("File"));
+        assert!(may_name_a_known_path("new_with_config"));
+        assert!(!may_name_a_known_path("frobnicate_the_widget"));
+    }
 }
