@@ -289,13 +289,15 @@ impl<'a, T: Send> Visit<'a, T> {
 pub(crate) fn package_manifests(files: &[PathBuf]) -> Vec<PathBuf> {
     // A set beside the list: searching the list for each of a registry cache's 27,000
     // files was 3% of the run's instructions.
+    use rayon::prelude::*;
+    // In parallel: canonicalizing each file's path is a system call a path component, and
+    // this ran alone before the files are read.
+    let nearest: Vec<Option<PathBuf>> = files.par_iter().map(|f| nearest_manifest(f)).collect();
     let mut seen: HashSet<PathBuf> = HashSet::new();
     let mut out: Vec<PathBuf> = Vec::new();
-    for file in files {
-        if let Some(manifest) = nearest_manifest(file) {
-            if seen.insert(manifest.clone()) {
-                out.push(manifest);
-            }
+    for manifest in nearest.into_iter().flatten() {
+        if seen.insert(manifest.clone()) {
+            out.push(manifest);
         }
     }
     out
