@@ -169,7 +169,8 @@ fn tokenize_into(src: &[u8], docs: &mut Vec<(Range<usize>, bool, usize)>) -> Opt
     let mut i = 0usize;
     let n = src.len();
     let is_ident_start = |b: u8| b == b'_' || b.is_ascii_alphabetic() || b >= 0x80;
-    let is_ident_continue = |b: u8| b == b'_' || b.is_ascii_alphanumeric() || b >= 0x80;
+    // A table: identifier bytes are a third of a text, each tested here.
+    let is_ident_continue = |b: u8| IDENT_CONTINUE[usize::from(b)];
     while i < n {
         let b = src[i];
         if b.is_ascii_whitespace() {
@@ -397,6 +398,19 @@ fn tokenize_into(src: &[u8], docs: &mut Vec<(Range<usize>, bool, usize)>) -> Opt
 }
 
 const SPAWN_BLOCKING: &[u8] = b"spawn_blocking";
+
+/// The bytes that continue an identifier: `_`, ASCII letters and digits, and every byte of a
+/// non-ASCII character.
+static IDENT_CONTINUE: [bool; 256] = {
+    let mut table = [false; 256];
+    let mut b = 0;
+    while b < 256 {
+        let byte = b as u8;
+        table[b] = byte == b'_' || byte.is_ascii_alphanumeric() || byte >= 0x80;
+        b += 1;
+    }
+    table
+};
 
 fn utf8_len(first: u8) -> usize {
     match first {
