@@ -22,7 +22,7 @@ use crate::macros::{self, MacroBody};
 use crate::resolve::{pattern_names, Resolver};
 use crate::rules::guard_across_await::{self, GUARD_ACROSS_AWAIT};
 use crate::span::to_span;
-use crate::types::{self, Ty};
+use crate::types::{self, last_segment, Ty};
 use crate::Settings;
 
 /// Where the code being visited runs.
@@ -711,7 +711,7 @@ impl<'s> Checker<'s> {
             });
         }
         let resolved = self.resolver.resolve(path)?;
-        if let Some((owner, function)) = resolved.rsplit_once("::") {
+        if let Some((owner, function)) = types::split_last(&resolved) {
             if let Some(Ty::Path(alias_target, _)) = self.items.aliases.get(owner) {
                 return Some(format!("{alias_target}::{function}"));
             }
@@ -1720,9 +1720,10 @@ fn is_known_offload(path: &str) -> bool {
     if OFFLOAD_FNS.contains(&path) {
         return true;
     }
-    let mut segments = path.rsplit("::");
-    let last = segments.next().unwrap_or(path);
-    let parent = segments.next();
+    let (last, parent) = match types::split_last(path) {
+        Some((before, last)) => (last, Some(last_segment(before))),
+        None => (path, None),
+    };
     last.contains("spawn_blocking")
         || last == "block_in_place"
         || last == "unblock"
@@ -1747,10 +1748,6 @@ fn is_standard_library(path: &str) -> bool {
 
 fn is_crate_local(path: &str) -> bool {
     path.starts_with("crate::")
-}
-
-fn last_segment(path: &str) -> &str {
-    path.rsplit("::").next().unwrap_or(path)
 }
 
 fn macro_name(mac: &syn::Macro) -> String {
