@@ -277,32 +277,28 @@ fn check_source_here(
             message: source_file::too_large(source.len() as u64, settings.max_file_size),
         });
     }
-    if let Some(message) = nesting::check(source) {
-        return Err(FileError {
+    let scan =
+        screen(source, prescan::lex(source), settings.prescan).map_err(|message| FileError {
             file: file.to_owned(),
             message,
-        });
-    }
+        })?;
     let unit = crate_model::Unit {
         crate_name: "@source".to_owned(),
         module: vec!["crate".to_owned()],
         report: true,
     };
-    let elided;
-    let text = if settings.prescan {
-        let scan = prescan::scan(source);
-        let plan = prescan::plan(
+    let blanks = if settings.prescan {
+        let mut plan = prescan::plan(
             &[&scan],
             &[0],
             &["@source".to_owned()],
             &prescan::SeedSets::cached(settings),
         );
-        elided = prescan::elide(source, &plan[0]);
-        elided.as_str()
+        plan.swap_remove(0)
     } else {
-        source
+        Vec::new()
     };
-    let findings = analyze(file, text, settings, &unit, None)?;
+    let findings = analyze_without(file, source, &blanks, settings, &unit, None)?;
     let mut diagnostics = summaries::resolve(vec![(findings, unit)], settings);
     suppress::apply(file, source, &mut diagnostics, settings);
     Ok(diagnostics)
@@ -314,6 +310,51 @@ struct RunContext {
     known_crates: Arc<HashSet<String>>,
     /// Declarations of every file, for types declared in another file.
     program: Arc<checker::ProgramItems>,
+}
+
+/// Refuses a text that nests too deep to parse, and pre-scans it when `prescan` (else its
+/// scan is empty): what every text gets before a pass parses it. `lexed` is its tokens, or
+/// `None` if it cannot be lexed.
+fn screen(
+    text: &str,
+    lexed: Option<prescan::Lexed>,
+    prescan: bool,
+) -> Result<prescan::FileScan, String> {
+    let too_deep = match &lexed {
+        Some(lexed) => nesting::check_tokens(text, lexed.tokens()),
+        None => nesting::check(text),
+    };
+    if let Some(message) = too_deep {
+        return Err(message);
+    }
+    Ok(if prescan {
+        prescan::scan_lexed(text, lexed)
+    } else {
+        prescan::FileScan::default()
+    })
+}
+
+/// [`analyze`] of `whole` with the byte ranges `blanks` removed, every place mapped back to
+/// `whole`.
+fn analyze_without(
+    file: &str,
+    whole: &str,
+    blanks: &[std::ops::Range<usize>],
+    settings: &Settings,
+    unit: &crate_model::Unit,
+    run: Option<&RunContext>,
+) -> Result<checker::FileFindings, FileError> {
+    if blanks.is_empty() {
+        analyze(file, whole, settings, unit, run)
+    } else if whole.starts_with('\u{feff}') {
+        // syn drops a byte order mark, which would shift every place mapped back.
+        analyze(file, &prescan::elide(whole, blanks), settings, unit, run)
+    } else {
+        // The blanks removed rather than blanked: a third of a typical crate's bytes that
+        // proc-macro2 no longer skips.
+        let (parsed, places) = prescan::compact_with_places(whole, blanks);
+        span::with_places(places, || analyze(file, &parsed, settings, unit, run))
+    }
 }
 
 fn analyze(
@@ -400,18 +441,7 @@ impl Digester<'_> {
     /// when the whole run does).
     fn digest(&self, read: crate_model::Read) -> Digested {
         let (text, lexed) = read?;
-        let too_deep = match &lexed {
-            Some(lexed) => nesting::check_tokens(&text, lexed.tokens()),
-            None => nesting::check(&text),
-        };
-        if let Some(message) = too_deep {
-            return Err(message);
-        }
-        let scan = if self.settings.prescan {
-            prescan::scan_lexed(&text, lexed)
-        } else {
-            prescan::FileScan::default()
-        };
+        let scan = screen(&text, lexed, self.settings.prescan)?;
         let read_so_far = self.read.fetch_add(text.len(), Ordering::Relaxed) + text.len();
         Ok((Source::new(text, read_so_far > self.compact_above), scan))
     }
@@ -847,21 +877,8 @@ fn lint_files_compacting_above(
         let name = path.display().to_string();
         let text = source.and_then(|source| {
             let whole = source.whole()?;
-            let analyzed = if source.elided.0.is_empty() {
-                analyze(&name, &whole, settings, unit, Some(&run))
-            } else if whole.starts_with('\u{feff}') {
-                // syn drops a byte order mark, which would shift every place mapped back.
-                let blanked = prescan::elide(&whole, &source.elided.widened());
-                analyze(&name, &blanked, settings, unit, Some(&run))
-            } else {
-                // The blanks removed rather than blanked: a third of a typical crate's
-                // bytes that proc-macro2 no longer skips.
-                let (parsed, places) =
-                    prescan::compact_with_places(&whole, &source.elided.widened());
-                span::with_places(places, || {
-                    analyze(&name, &parsed, settings, unit, Some(&run))
-                })
-            };
+            let blanks = source.elided.widened();
+            let analyzed = analyze_without(&name, &whole, &blanks, settings, unit, Some(&run));
             let suppressions =
                 (unit.report && whole.contains(suppress::MARKER)).then(|| whole.into_owned());
             Ok((analyzed, suppressions))

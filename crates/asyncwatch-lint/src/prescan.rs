@@ -1465,12 +1465,13 @@ fn match_delimiters(tokens: &[Token]) -> Option<Vec<u32>> {
     stack.is_empty().then_some(closing)
 }
 
-/// Scans one file's text.
-pub(crate) fn scan(src: &str) -> FileScan {
+/// [`scan_lexed`] of a text not lexed yet.
+#[cfg(test)]
+fn scan(src: &str) -> FileScan {
     scan_lexed(src, lex(src))
 }
 
-/// [`scan`] of a text already [`lex`]ed into `lexed`.
+/// Scans one file's text, already [`lex`]ed into `lexed` (`None`: it cannot be lexed).
 pub(crate) fn scan_lexed(src: &str, lexed: Option<Lexed>) -> FileScan {
     let bytes = src.as_bytes();
     let Some(Lexed { tokens, docs }) = lexed else {
