@@ -58,8 +58,9 @@ pub(crate) fn lexed(read: Result<String, String>) -> Read {
 /// Builds the model for the files of a run. `extra_roots` are more crates to read as
 /// context (dependency sources for `--deps`). Files larger than `max_file_size` bytes are
 /// not read (nor followed into their `mod` declarations). Each text read is handed to
-/// `digest`, lexed, as soon as its `mod` declarations are found, on the thread that read it, and
-/// the model keeps what `digest` returns: a large run's texts never wait whole all at once.
+/// `digest`, lexed, as soon as its `mod` declarations are found, on the thread that read
+/// it, and the model keeps what `digest` returns: a large run's texts never wait whole all
+/// at once.
 pub(crate) fn build<T: Send>(
     files: &[PathBuf],
     extra_roots: &[Target],
@@ -287,12 +288,12 @@ impl<'a, T: Send> Visit<'a, T> {
 
 /// The manifests of the packages the files belong to.
 pub(crate) fn package_manifests(files: &[PathBuf]) -> Vec<PathBuf> {
-    // A set beside the list: searching the list for each of a registry cache's 27,000
-    // files was 3% of the run's instructions.
     use rayon::prelude::*;
     // In parallel: canonicalizing each file's path is a system call a path component, and
     // this ran alone before the files are read.
     let nearest: Vec<Option<PathBuf>> = files.par_iter().map(|f| nearest_manifest(f)).collect();
+    // A set beside the list: searching the list for each of a registry cache's 27,000
+    // files was 3% of the run's instructions.
     let mut seen: HashSet<PathBuf> = HashSet::new();
     let mut out: Vec<PathBuf> = Vec::new();
     for manifest in nearest.into_iter().flatten() {

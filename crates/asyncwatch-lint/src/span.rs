@@ -19,19 +19,12 @@ pub(crate) fn to_span(span: proc_macro2::Span) -> Span {
 }
 
 fn place(places: Option<&Places>, offset: usize, at: proc_macro2::LineColumn) -> Position {
-    let Some(places) = places else {
-        return Position {
-            line: at.line,
-            column: at.column + 1,
-            offset,
-        };
-    };
     // The kept run the offset is in (an end offset may be just past one).
-    let index = places
-        .runs
-        .partition_point(|run| run.parsed <= offset)
-        .saturating_sub(1);
-    let Some(run) = places.runs.get(index) else {
+    let run = places.and_then(|places| {
+        let index = places.runs.partition_point(|run| run.parsed <= offset);
+        places.runs.get(index.saturating_sub(1))
+    });
+    let Some(run) = run else {
         return Position {
             line: at.line,
             column: at.column + 1,
