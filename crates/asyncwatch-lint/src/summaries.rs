@@ -56,6 +56,14 @@ enum Reason {
     },
 }
 
+/// Where [`Program::add_definitions`] put a file's functions: the index of the first, and
+/// the file's and crate's names its calls share.
+struct Added {
+    base: usize,
+    file: Arc<str>,
+    crate_name: Arc<str>,
+}
+
 #[derive(Default)]
 struct Program {
     functions: Vec<Function>,
@@ -66,8 +74,8 @@ struct Program {
 }
 
 impl Program {
-    /// Adds a file's functions and `use` exports; returns the index of its first function.
-    fn add_definitions(&mut self, findings: &mut FileFindings, unit: &Unit) -> usize {
+    /// Adds a file's functions and `use` exports; returns where they went, for its calls.
+    fn add_definitions(&mut self, findings: &mut FileFindings, unit: &Unit) -> Added {
         findings.unpack_definitions();
         let base = self.functions.len();
         let file: Arc<str> = Arc::from(findings.file.as_str());
@@ -101,16 +109,23 @@ impl Program {
                 .or_default()
                 .push(key(glob, &unit.crate_name));
         }
-        base
+        Added {
+            base,
+            file,
+            crate_name,
+        }
     }
 
     /// A file's calls that can matter (see [`Call`]), resolved against every file's
-    /// functions and exports, which must all have been added; `base` is the index of the
-    /// file's first function.
-    fn resolve_calls(&self, findings: &mut FileFindings, unit: &Unit, base: usize) -> Vec<Call> {
+    /// functions and exports, which must all have been added (`added`: where the file's
+    /// went).
+    fn resolve_calls(&self, findings: &mut FileFindings, unit: &Unit, added: &Added) -> Vec<Call> {
         findings.unpack_calls();
-        let file: Arc<str> = Arc::from(findings.file.as_str());
-        let crate_name: Arc<str> = Arc::from(unit.crate_name.as_str());
+        let Added {
+            base,
+            file,
+            crate_name,
+        } = added;
         let mut resolved = Vec::new();
         for call in std::mem::take(&mut findings.calls) {
             let matters = match call.context {
@@ -391,8 +406,8 @@ pub(crate) fn resolve(
     // Resolving every call is most of this pass on a large run; files are independent. A
     // file's calls are decoded, resolved and mostly dropped on one thread, so the run never
     // holds all of them at once.
-    let resolve_file = |((findings, unit), base): (&mut (FileFindings, Unit), &usize)| {
-        program.resolve_calls(findings, unit, *base)
+    let resolve_file = |((findings, unit), added): (&mut (FileFindings, Unit), &Added)| {
+        program.resolve_calls(findings, unit, added)
     };
     let per_file: Vec<Vec<Call>> = if files.len() > 1 {
         use rayon::prelude::*;
