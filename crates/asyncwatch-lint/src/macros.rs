@@ -30,7 +30,8 @@ pub(crate) enum MacroBody {
     Opaque,
 }
 
-/// Macros whose bodies are not Rust expressions, or that define rather than run code.
+/// Macros whose bodies are not Rust expressions, or that define rather than run code: the
+/// checker reads none of what they hold, and the pre-scan blanks it.
 const OPAQUE: &[&str] = &[
     "macro_rules",
     "include",
@@ -61,6 +62,12 @@ const OPAQUE: &[&str] = &[
     "asm",
     "thread_local",
 ];
+
+/// Whether the checker reads nothing inside a macro named `name` (the last segment of its
+/// path).
+pub(crate) fn is_opaque(name: &[u8]) -> bool {
+    OPAQUE.iter().any(|opaque| opaque.as_bytes() == name)
+}
 
 pub(crate) fn parse_expression_macro(name: &str, tokens: &TokenStream) -> MacroBody {
     match name {

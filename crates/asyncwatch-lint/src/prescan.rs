@@ -679,6 +679,12 @@ impl<'a> Scanner<'a> {
                 i += 1;
                 continue;
             }
+            if self.punct_is(i + 1, b'!') {
+                if let Some(after) = self.opaque_macro(i) {
+                    i = after;
+                    continue;
+                }
+            }
             let word = self.text(token);
             match word {
                 b"fn"
@@ -759,6 +765,35 @@ impl<'a> Scanner<'a> {
                 _ => i += 1,
             }
         }
+    }
+
+    /// Records in [`FileScan::unread`] the inside of the invocation whose name is token
+    /// `name` (followed by `!`) when the checker never reads what a macro of that name
+    /// holds ([`crate::macros::OPAQUE`]: `macro_rules!` definitions, `quote!`,
+    /// `include_str!`, ..): a blank between its delimiters still parses, as an invocation
+    /// of nothing. Returns the token after the invocation, whose inside is not scanned
+    /// either: no pass sees the functions it spells.
+    fn opaque_macro(&mut self, name: usize) -> Option<usize> {
+        if !crate::macros::is_opaque(self.text(self.tokens[name])) {
+            return None;
+        }
+        // `macro_rules! m { .. }`: the delimiter comes after the defined name.
+        let mut open = name + 2;
+        if self.ident_is(name, b"macro_rules")
+            && self.tokens.get(open).is_some_and(|t| t.kind == Kind::Ident)
+        {
+            open += 1;
+        }
+        if !matches!(
+            self.tokens.get(open).map(|t| t.kind),
+            Some(Kind::Punct(b'{' | b'(' | b'['))
+        ) {
+            return None;
+        }
+        let close = self.closing[open] as usize;
+        let inside = self.inside(open, close);
+        push_blank(&mut self.scan.unread, inside, self.src);
+        Some(close + 1)
     }
 
     /// Records the body of the item macro whose name is token `name` (`cfg_rt! { .. }`,
@@ -2754,6 +2789,41 @@ mod tests {
         for out in [&main, &skeleton] {
             assert_eq!(out.len(), src.len());
             assert!(syn::parse_file(out).is_ok(), "{out}");
+        }
+    }
+
+    #[test]
+    fn what_opaque_macros_hold_is_blanked_for_every_pass_and_seeds_nothing() {
+        let src = "macro_rules! make { () => { pub fn helper() { sleep(d) } }; }\n\
+                   fn relay() { helper() }\n\
+                   async fn handler() { relay(); let t = quote::quote! { sleep(d) }; }\n\
+                   const S: &str = include_str!(\"x.txt\");\nthread_local! { static A: u8 = 1; }\n\
+                   async fn logs() { println!(\"{}\", env!(\"HOME\")); file!(); x.file(); block_on(f) }\n";
+        let main = elided(src, &["sleep", "block_on"]);
+        let scan = scan(src);
+        let skeleton = elide(src, &skeleton(&scan, &NameSet::default()));
+        for out in [&main, &skeleton] {
+            for gone in ["=>", "sleep", "x.txt", "static A", "HOME"] {
+                assert!(!out.contains(gone), "{gone} kept:\n{out}");
+            }
+            for kept in ["macro_rules! make {", "include_str!(", "thread_local! {"] {
+                assert!(out.contains(kept), "{kept} blanked:\n{out}");
+            }
+            assert_eq!(out.len(), src.len());
+            assert!(syn::parse_file(out).is_ok(), "{out}");
+        }
+        // No function is spelled inside a definition the checker never reads, so `helper`
+        // blocks nothing and `relay` is no longer relevant; a method named like an opaque
+        // macro is no invocation.
+        assert!(!main.contains("helper()"), "{main}");
+        for kept in [
+            "relay();",
+            "quote::quote! {",
+            "println!(",
+            "file!(",
+            "x.file()",
+        ] {
+            assert!(main.contains(kept), "{kept} blanked:\n{main}");
         }
     }
 
