@@ -102,6 +102,17 @@ impl TokenStream {
         self.inner.len() == 0
     }
 
+    /// See `TokenStream::__entry_count`.
+    pub(crate) fn entry_count(&self) -> usize {
+        self.inner
+            .iter()
+            .map(|tt| match tt {
+                crate::TokenTree::Group(group) => 2 + group.stream().__entry_count(),
+                _ => 1,
+            })
+            .sum()
+    }
+
     fn take_inner(self) -> RcVecBuilder<TokenTree> {
         let nodrop = ManuallyDrop::new(self);
         unsafe { ptr::read(&nodrop.inner) }.make_owned()
@@ -185,6 +196,18 @@ impl TokenStreamBuilder {
 
     pub(crate) fn push_token_from_parser(&mut self, tt: TokenTree) {
         self.inner.push(tt);
+    }
+
+    pub(crate) fn len(&self) -> usize {
+        self.inner.len()
+    }
+
+    /// The tokens from `at` on, as a builder of their exact size (asyncwatch's patch: the
+    /// lexer keeps the tokens of every open group in one builder).
+    pub(crate) fn split_off(&mut self, at: usize) -> Self {
+        TokenStreamBuilder {
+            inner: self.inner.split_off(at),
+        }
     }
 
     pub(crate) fn build(self) -> TokenStream {

@@ -243,6 +243,14 @@ impl TokenStream {
     pub fn is_empty(&self) -> bool {
         self.inner.is_empty()
     }
+
+    /// The number of entries syn's token buffer makes of this stream: one per token, two
+    /// per group (its start and end) and its contents'; 0 inside a procedural macro, where
+    /// it is not counted (asyncwatch's patch: the buffer grew by doubling).
+    #[doc(hidden)]
+    pub fn __entry_count(&self) -> usize {
+        self.inner.entry_count()
+    }
 }
 
 /// `TokenStream::default()` returns an empty stream,

@@ -186,6 +186,9 @@ fn word_break(input: Cursor) -> Result<Cursor, Reject> {
 const ERROR: &str = "(/*ERROR*/)";
 
 pub(crate) fn token_stream(mut input: Cursor) -> Result<TokenStream, LexError> {
+    // The tokens of every open group, end to end, each group's from the index its frame
+    // records: a group's tokens move out in one allocation of their exact size when it
+    // closes, where a builder per group grew by doubling (asyncwatch's patch).
     let mut tokens = TokenStreamBuilder::new();
     let mut stack = Vec::new();
 
@@ -219,11 +222,10 @@ pub(crate) fn token_stream(mut input: Cursor) -> Result<TokenStream, LexError> {
             _ => None,
         } {
             input = input.advance(1);
-            let frame = (open_delimiter, tokens);
+            let frame = (open_delimiter, tokens.len());
             #[cfg(span_locations)]
             let frame = (lo, frame);
             stack.push(frame);
-            tokens = TokenStreamBuilder::new();
         } else if let Some(close_delimiter) = match first {
             b')' => Some(Delimiter::Parenthesis),
             b']' => Some(Delimiter::Bracket),
@@ -235,19 +237,18 @@ pub(crate) fn token_stream(mut input: Cursor) -> Result<TokenStream, LexError> {
             };
             #[cfg(span_locations)]
             let (lo, frame) = frame;
-            let (open_delimiter, outer) = frame;
+            let (open_delimiter, start) = frame;
             if open_delimiter != close_delimiter {
                 return Err(lex_error(input));
             }
             input = input.advance(1);
-            let mut g = Group::new(open_delimiter, tokens.build());
+            let mut g = Group::new(open_delimiter, tokens.split_off(start).build());
             g.set_span(Span {
                 #[cfg(span_locations)]
                 lo,
                 #[cfg(span_locations)]
                 hi: input.off,
             });
-            tokens = outer;
             tokens.push_token_from_parser(TokenTree::Group(crate::Group::_new_fallback(g)));
         } else {
             let (rest, mut tt) = match leaf_token(input) {

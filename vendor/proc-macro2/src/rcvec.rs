@@ -86,6 +86,17 @@ impl<T> RcVecBuilder<T> {
         }
     }
 
+    pub(crate) fn len(&self) -> usize {
+        self.inner.len()
+    }
+
+    /// The elements from `at` on, moved into a builder of exactly their number.
+    pub(crate) fn split_off(&mut self, at: usize) -> Self {
+        RcVecBuilder {
+            inner: self.inner.split_off(at),
+        }
+    }
+
     pub(crate) fn build(self) -> RcVec<T> {
         RcVec {
             inner: Rc::new(self.inner),

@@ -114,6 +114,13 @@ impl TokenStream {
         }
     }
 
+    pub(crate) fn entry_count(&self) -> usize {
+        match self {
+            TokenStream::Compiler(_) => 0,
+            TokenStream::Fallback(tts) => tts.entry_count(),
+        }
+    }
+
     fn unwrap_nightly(self) -> proc_macro::TokenStream {
         match self {
             TokenStream::Compiler(s) => s.into_token_stream(),

@@ -72,9 +72,13 @@ impl TokenBuffer {
     /// Creates a `TokenBuffer` containing all the tokens from the input
     /// `proc_macro2::TokenStream`.
     pub fn new2(stream: TokenStream) -> Self {
-        let mut entries = Vec::new();
+        // Sized once rather than grown by doubling, each growth a copy of every entry so
+        // far (asyncwatch's patch); the final `End` is the one more.
+        let counted = stream.__entry_count() + 1;
+        let mut entries = Vec::with_capacity(counted);
         Self::recursive_new(&mut entries, stream);
         entries.push(Entry::End(-(entries.len() as isize), 0));
+        debug_assert!(counted == 1 || counted == entries.len());
         Self {
             entries: entries.into_boxed_slice(),
         }
