@@ -692,7 +692,9 @@ impl<'s> Checker<'s> {
         let first = path.segments.first()?;
         if path.leading_colon.is_none()
             && path.segments.len() == 1
-            && self.lookup_var(&first.ident.to_string()).is_some()
+            && first
+                .ident
+                .__with_text(|name| self.lookup_var(name).is_some())
         {
             return None;
         }
@@ -744,8 +746,8 @@ impl<'s> Checker<'s> {
                     if ident == "self" {
                         return self.self_type();
                     }
-                    if let Some(ty) = self.lookup_var(&ident.to_string()) {
-                        return ty.clone();
+                    if let Some(ty) = ident.__with_text(|name| self.lookup_var(name).cloned()) {
+                        return ty;
                     }
                 }
                 self.resolver
@@ -754,14 +756,16 @@ impl<'s> Checker<'s> {
                     .unwrap_or_default()
             }
             Expr::Field(f) => {
-                let member = match &f.member {
-                    syn::Member::Named(ident) => ident.to_string(),
-                    syn::Member::Unnamed(index) => index.index.to_string(),
-                };
                 let base = self.infer(&f.base);
-                base.deref_chain()
-                    .find_map(|ty| self.field_type(ty.path()?, &member))
-                    .unwrap_or_default()
+                let field = |member: &str| {
+                    base.deref_chain()
+                        .find_map(|ty| self.field_type(ty.path()?, member))
+                        .unwrap_or_default()
+                };
+                match &f.member {
+                    syn::Member::Named(ident) => ident.__with_text(field),
+                    syn::Member::Unnamed(index) => field(&index.index.to_string()),
+                }
             }
             Expr::Call(call) => match self.callee_path(&call.func) {
                 Some(path) => {

@@ -156,6 +156,13 @@ impl Resolver {
     /// The canonical path a path expression or type path refers to, or `None` when it is a
     /// single name nothing binds (a local variable, or a name from an unknown glob).
     pub(crate) fn resolve(&self, path: &syn::Path) -> Option<String> {
+        if path.leading_colon.is_none() && path.segments.len() == 1 {
+            // Most paths are one name (a local, a function); its text is borrowed, not
+            // copied into a list of one.
+            return path.segments[0]
+                .ident
+                .__with_text(|name| self.resolve_segments(&[name]));
+        }
         let segments: Vec<String> = path.segments.iter().map(|s| s.ident.to_string()).collect();
         if path.leading_colon.is_some() {
             return Some(canonical(segments.join("::")));
@@ -163,33 +170,36 @@ impl Resolver {
         self.resolve_segments(&segments)
     }
 
-    pub(crate) fn resolve_segments(&self, segments: &[String]) -> Option<String> {
-        let first = segments.first()?;
-        let resolved = match first.as_str() {
-            "crate" => segments.to_vec(),
+    pub(crate) fn resolve_segments<S: AsRef<str>>(&self, segments: &[S]) -> Option<String> {
+        let owned = |segments: &[S]| -> Vec<String> {
+            segments.iter().map(|s| s.as_ref().to_owned()).collect()
+        };
+        let first = segments.first()?.as_ref();
+        let resolved = match first {
+            "crate" => owned(segments),
             "self" => {
                 let mut path = self.current_module();
-                path.extend_from_slice(&segments[1..]);
+                path.extend(owned(&segments[1..]));
                 path
             }
             "super" => {
                 let mut path = self.current_module();
                 let mut rest = segments;
-                while rest.first().is_some_and(|s| s == "super") {
+                while rest.first().is_some_and(|s| s.as_ref() == "super") {
                     path.pop();
                     rest = &rest[1..];
                 }
-                path.extend_from_slice(rest);
+                path.extend(owned(rest));
                 path
             }
             _ => match self.lookup(first, 0) {
                 Some(mut path) => {
-                    path.extend_from_slice(&segments[1..]);
+                    path.extend(owned(&segments[1..]));
                     path
                 }
-                None if segments.len() > 1 => segments.to_vec(),
+                None if segments.len() > 1 => owned(segments),
                 None => {
-                    let prelude = PRELUDE.iter().find(|(name, _)| name == first)?;
+                    let prelude = PRELUDE.iter().find(|(name, _)| *name == first)?;
                     return Some(prelude.1.to_owned());
                 }
             },
