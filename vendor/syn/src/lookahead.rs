@@ -65,14 +65,47 @@ use proc_macro2::{Delimiter, Span};
 pub struct Lookahead1<'a> {
     scope: Span,
     cursor: Cursor<'a>,
-    comparisons: RefCell<Vec<&'static str>>,
+    comparisons: RefCell<Comparisons>,
+}
+
+/// The tokens a lookahead was peeked against, for its error: the first few inline, since
+/// most lookaheads find their token after a few failed peeks and are dropped without an
+/// error, and a vector allocated (and grown) on the first failed peek of each was most of
+/// their cost (asyncwatch's patch).
+struct Comparisons {
+    inline: [&'static str; Comparisons::INLINE],
+    len: usize,
+    more: Vec<&'static str>,
+}
+
+impl Comparisons {
+    const INLINE: usize = 8;
+
+    fn push(&mut self, display: &'static str) {
+        if self.len < Self::INLINE {
+            self.inline[self.len] = display;
+            self.len += 1;
+        } else {
+            self.more.push(display);
+        }
+    }
+
+    fn into_vec(self) -> Vec<&'static str> {
+        let mut all = self.inline[..self.len].to_vec();
+        all.extend(self.more);
+        all
+    }
 }
 
 pub(crate) fn new(scope: Span, cursor: Cursor) -> Lookahead1 {
     Lookahead1 {
         scope,
         cursor,
-        comparisons: RefCell::new(Vec::new()),
+        comparisons: RefCell::new(Comparisons {
+            inline: [""; Comparisons::INLINE],
+            len: 0,
+            more: Vec::new(),
+        }),
     }
 }
 
@@ -113,7 +146,7 @@ impl<'a> Lookahead1<'a> {
     /// The error message will identify all of the expected token types that
     /// have been peeked against this lookahead instance.
     pub fn error(self) -> Error {
-        let mut comparisons = self.comparisons.into_inner();
+        let mut comparisons = self.comparisons.into_inner().into_vec();
         comparisons.retain_mut(|display| {
             if *display == "`)`" {
                 *display = match self.cursor.scope_delimiter() {
