@@ -440,7 +440,7 @@ pub(crate) fn file_items(file: &syn::File, module: Vec<String>) -> FileItems {
 }
 
 /// Declarations gathered before the walk, since an `impl` may come before its `struct`.
-#[derive(Default)]
+#[derive(Default, Clone, Debug, PartialEq)]
 pub(crate) struct FileItems {
     /// Field types by struct path (`crate::a::Worker`) and field name (or tuple index).
     fields: HashMap<String, HashMap<String, Ty>>,
@@ -464,6 +464,8 @@ pub(crate) struct Checker<'s> {
     vars: Vec<HashMap<String, Ty>>,
     self_types: Vec<Ty>,
     items: FileItems,
+    /// What [`Checker::with_file_items`] gave, until `check_file` takes it.
+    own_items: Option<FileItems>,
     /// Declarations of the whole run and this file's crate name, when linting crates.
     program: Option<(std::sync::Arc<ProgramItems>, String)>,
     /// Addresses of call expressions that are the operand of an `.await` (or are awaited by a
@@ -495,6 +497,7 @@ impl<'s> Checker<'s> {
             vars: vec![HashMap::new()],
             self_types: Vec::new(),
             items: FileItems::default(),
+            own_items: None,
             program: None,
             awaited: HashSet::new(),
             offloaded_locals: HashSet::new(),
@@ -510,6 +513,14 @@ impl<'s> Checker<'s> {
     /// paths resolve the same from every file of a crate.
     pub(crate) fn with_module_path(mut self, module: Vec<String>) -> Self {
         self.resolver = Resolver::with_root(module);
+        self
+    }
+
+    /// This file's own declarations, as the declarations pass found them in its skeleton,
+    /// which blanks nothing [`collect_items`] reads: `check_file` then does not gather them
+    /// again.
+    pub(crate) fn with_file_items(mut self, items: Option<FileItems>) -> Self {
+        self.own_items = items;
         self
     }
 
@@ -558,7 +569,10 @@ impl<'s> Checker<'s> {
     }
 
     pub(crate) fn check_file(mut self, file: &syn::File) -> FileFindings {
-        self.items = collect_items(file, self.resolver.current_module());
+        self.items = match self.own_items.take() {
+            Some(items) => items,
+            None => collect_items(file, self.resolver.current_module()),
+        };
         self.resolver.push_module(None, &file.items);
         for item in &file.items {
             self.visit_item(item);

@@ -298,7 +298,7 @@ fn check_source_here(
     } else {
         Vec::new()
     };
-    let findings = analyze_without(file, source, &blanks, settings, &unit, None)?;
+    let findings = analyze_without(file, source, &blanks, settings, &unit, None, None)?;
     let mut diagnostics = summaries::resolve(vec![(findings, unit)], settings);
     suppress::apply(file, source, &mut diagnostics, settings);
     Ok(diagnostics)
@@ -343,26 +343,33 @@ fn analyze_without(
     settings: &Settings,
     unit: &crate_model::Unit,
     run: Option<&RunContext>,
+    own_items: Option<checker::FileItems>,
 ) -> Result<checker::FileFindings, FileError> {
     if blanks.is_empty() {
-        analyze(file, whole, settings, unit, run)
+        analyze(file, whole, settings, unit, run, own_items)
     } else if whole.starts_with('\u{feff}') {
         // syn drops a byte order mark, which would shift every place mapped back.
-        analyze(file, &prescan::elide(whole, blanks), settings, unit, run)
+        let text = prescan::elide(whole, blanks);
+        analyze(file, &text, settings, unit, run, own_items)
     } else {
         // The blanks removed rather than blanked: a third of a typical crate's bytes that
         // proc-macro2 no longer skips.
         let (parsed, places) = prescan::compact_with_places(whole, blanks);
-        span::with_places(places, || analyze(file, &parsed, settings, unit, run))
+        span::with_places(places, || {
+            analyze(file, &parsed, settings, unit, run, own_items)
+        })
     }
 }
 
+/// Parses and checks one text. `own_items` are the file's declarations if the declarations
+/// pass kept them (else the checker gathers them from this text).
 fn analyze(
     file: &str,
     source: &str,
     settings: &Settings,
     unit: &crate_model::Unit,
     run: Option<&RunContext>,
+    own_items: Option<checker::FileItems>,
 ) -> Result<checker::FileFindings, FileError> {
     let result = std::panic::catch_unwind(AssertUnwindSafe(|| {
         let syntax = syn::parse_file(source).map_err(|error| {
@@ -372,8 +379,9 @@ fn analyze(
                 message: format!("syntax error at {}:{}: {error}", start.line, start.column),
             }
         })?;
-        let mut checker =
-            checker::Checker::new(file, settings).with_module_path(unit.module.clone());
+        let mut checker = checker::Checker::new(file, settings)
+            .with_module_path(unit.module.clone())
+            .with_file_items(own_items);
         if let Some(run) = run {
             checker = checker
                 .with_known_crates(run.known_crates.clone())
@@ -619,7 +627,8 @@ fn collect_program_items(
     model: &crate_model::Model<Digested>,
     sources: &[Result<Source, String>],
     pool: &Option<rayon::ThreadPool>,
-) -> checker::ProgramItems {
+    keep_own: bool,
+) -> (checker::ProgramItems, Vec<Option<checker::FileItems>>) {
     let declarations =
         |((_, unit), source): (&(PathBuf, crate_model::Unit), &Result<Source, String>)| {
             let source = source.as_ref().ok()?;
@@ -642,17 +651,23 @@ fn collect_program_items(
     // keeps what can answer a lookup, and the whole run's at once were a registry cache's
     // peak.
     let mut program = checker::ProgramItems::default();
+    let mut own = Vec::new();
     for (files, sources) in model
         .files
         .chunks(DECLARATION_CHUNK)
         .zip(sources.chunks(DECLARATION_CHUNK))
     {
         let items = map_files(pool, files, sources.iter().collect(), declarations);
-        for (items, crate_name) in items.into_iter().flatten() {
-            program.add(items, &crate_name);
+        for file in items {
+            if keep_own {
+                own.push(file.as_ref().map(|(items, _)| items.clone()));
+            }
+            if let Some((items, crate_name)) = file {
+                program.add(items, &crate_name);
+            }
         }
     }
-    program
+    (program, own)
 }
 
 /// Files whose declarations are gathered in parallel before they are added to the run's: a
@@ -858,7 +873,11 @@ fn lint_files_compacting_above(
     );
     let sources = read_sources(&mut model, &digester, settings, &pool);
     let pack_facts = digester.compacting();
-    let program = Arc::new(collect_program_items(&model, &sources, &pool));
+    // Each file's own declarations are what the analysis would gather again from its text;
+    // kept for it unless the run is large enough to compact (a registry cache's would be
+    // a hundred megabytes more at its peak).
+    let (program, own_items) = collect_program_items(&model, &sources, &pool, !pack_facts);
+    let program = Arc::new(program);
     let run = RunContext {
         known_crates,
         program,
@@ -869,16 +888,24 @@ fn lint_files_compacting_above(
         Result<(checker::FileFindings, crate_model::Unit), (FileError, bool)>,
         Option<(String, String)>,
     );
-    let check = |((path, unit), source): (
+    let check = |((path, unit), (source, own_items)): (
         &(PathBuf, crate_model::Unit),
-        Result<Source, String>,
+        (Result<Source, String>, Option<checker::FileItems>),
     )|
      -> Checked {
         let name = path.display().to_string();
         let text = source.and_then(|source| {
             let whole = source.whole()?;
             let blanks = source.elided.widened();
-            let analyzed = analyze_without(&name, &whole, &blanks, settings, unit, Some(&run));
+            let analyzed = analyze_without(
+                &name,
+                &whole,
+                &blanks,
+                settings,
+                unit,
+                Some(&run),
+                own_items,
+            );
             let suppressions =
                 (unit.report && whole.contains(suppress::MARKER)).then(|| whole.into_owned());
             Ok((analyzed, suppressions))
@@ -902,6 +929,11 @@ fn lint_files_compacting_above(
             })
             .map_err(|error| (error, unit.report));
         (outcome, suppressions.map(|text| (name, text)))
+    };
+    let sources: Vec<_> = if own_items.is_empty() {
+        sources.into_iter().map(|source| (source, None)).collect()
+    } else {
+        sources.into_iter().zip(own_items).collect()
     };
     let outcomes: Vec<Checked> = map_files(&pool, &model.files, sources, check);
     let mut analyzed = Vec::new();
@@ -967,6 +999,8 @@ mod tests {
 
     #[test]
     fn a_compacted_run_reports_what_a_run_kept_whole_does() {
+        // The run kept whole also hands the analysis each file's declarations from the
+        // declarations pass; the compacted one gathers them again from the analyzed text.
         let fixtures = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../fixtures");
         let files = discover(&[fixtures.join("lint"), fixtures.join("crates")]).unwrap();
         let mut settings = Settings::default();
