@@ -888,49 +888,48 @@ fn lint_files_compacting_above(
         Result<(checker::FileFindings, crate_model::Unit), (FileError, bool)>,
         Option<(String, String)>,
     );
-    let check = |((path, unit), (source, own_items)): (
-        &(PathBuf, crate_model::Unit),
-        (Result<Source, String>, Option<checker::FileItems>),
-    )|
-     -> Checked {
-        let name = path.display().to_string();
-        let text = source.and_then(|source| {
-            let whole = source.whole()?;
-            let blanks = source.elided.widened();
-            let analyzed = analyze_without(
-                &name,
-                &whole,
-                &blanks,
-                settings,
-                unit,
-                Some(&run),
-                own_items,
-            );
-            let suppressions =
-                (unit.report && whole.contains(suppress::MARKER)).then(|| whole.into_owned());
-            Ok((analyzed, suppressions))
-        });
-        let (outcome, suppressions) = match text {
-            Ok(analyzed) => analyzed,
-            Err(message) => {
-                let error = FileError {
-                    file: name,
-                    message,
-                };
-                return (Err((error, unit.report)), None);
-            }
-        };
-        let outcome = outcome
-            .map(|mut findings| {
-                if pack_facts {
-                    findings.pack();
+    // A file's text, and its declarations when the declarations pass kept them.
+    type Waiting = (Result<Source, String>, Option<checker::FileItems>);
+    let check =
+        |((path, unit), (source, own_items)): (&(PathBuf, crate_model::Unit), Waiting)| -> Checked {
+            let name = path.display().to_string();
+            let text = source.and_then(|source| {
+                let whole = source.whole()?;
+                let blanks = source.elided.widened();
+                let analyzed = analyze_without(
+                    &name,
+                    &whole,
+                    &blanks,
+                    settings,
+                    unit,
+                    Some(&run),
+                    own_items,
+                );
+                let suppressions =
+                    (unit.report && whole.contains(suppress::MARKER)).then(|| whole.into_owned());
+                Ok((analyzed, suppressions))
+            });
+            let (outcome, suppressions) = match text {
+                Ok(analyzed) => analyzed,
+                Err(message) => {
+                    let error = FileError {
+                        file: name,
+                        message,
+                    };
+                    return (Err((error, unit.report)), None);
                 }
-                (findings, unit.clone())
-            })
-            .map_err(|error| (error, unit.report));
-        (outcome, suppressions.map(|text| (name, text)))
-    };
-    let sources: Vec<_> = if own_items.is_empty() {
+            };
+            let outcome = outcome
+                .map(|mut findings| {
+                    if pack_facts {
+                        findings.pack();
+                    }
+                    (findings, unit.clone())
+                })
+                .map_err(|error| (error, unit.report));
+            (outcome, suppressions.map(|text| (name, text)))
+        };
+    let sources: Vec<Waiting> = if own_items.is_empty() {
         sources.into_iter().map(|source| (source, None)).collect()
     } else {
         sources.into_iter().zip(own_items).collect()
