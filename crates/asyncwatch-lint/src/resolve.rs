@@ -20,8 +20,10 @@ use crate::types::canonical;
 enum Binding {
     /// Imported: the full path it stands for, as written in the `use`.
     Import(Vec<String>),
-    /// Defined here: an item of the user's crate at this module path.
-    Local(Vec<String>),
+    /// Defined here: an item of the user's crate in the scope's module, whose path is the
+    /// module's and the name. Built when looked up: most items never are, and a copy of the
+    /// module path for each was most of entering a scope.
+    Local,
 }
 
 #[derive(Debug, Default, Clone)]
@@ -242,7 +244,7 @@ impl Resolver {
 
     fn lookup_in(&self, scope: &Scope, name: &str, depth: usize) -> Option<Vec<String>> {
         match scope.names.get(name) {
-            Some(Binding::Local(path)) => return Some(path.clone()),
+            Some(Binding::Local) => return Some(scope.item_path(name)),
             Some(Binding::Import(path)) => return Some(self.absolute(path, scope, depth)),
             None => {}
         }
@@ -311,8 +313,8 @@ impl Resolver {
                         out.extend_from_slice(&path[1..]);
                         out
                     }
-                    Some(Binding::Local(local)) => {
-                        let mut out = local.clone();
+                    Some(Binding::Local) => {
+                        let mut out = scope.item_path(first);
                         out.extend_from_slice(&path[1..]);
                         out
                     }
@@ -370,10 +372,8 @@ impl Scope {
                         .is_some_and(|s| s.ident == "lazy_static")
                     {
                         for declared in crate::macros::lazy_static_items(&m.mac.tokens) {
-                            let mut path = self.module.clone();
-                            path.push(declared.ident.to_string());
                             self.names
-                                .insert(declared.ident.to_string(), Binding::Local(path));
+                                .insert(declared.ident.to_string(), Binding::Local);
                         }
                     }
                     return;
@@ -381,9 +381,15 @@ impl Scope {
             },
             _ => return,
         };
-        let mut path = self.module.clone();
-        path.push(ident.to_string());
-        self.names.insert(ident.to_string(), Binding::Local(path));
+        self.names.insert(ident.to_string(), Binding::Local);
+    }
+
+    /// The path of this scope's item `name`.
+    fn item_path(&self, name: &str) -> Vec<String> {
+        let mut path = Vec::with_capacity(self.module.len() + 1);
+        path.extend_from_slice(&self.module);
+        path.push(name.to_owned());
+        path
     }
 
     fn add_use_tree(&mut self, tree: &UseTree, prefix: Vec<String>) {
