@@ -1554,10 +1554,13 @@ pub(crate) fn scan_lexed(src: &str, lexed: Option<Lexed>) -> FileScan {
             }
         }
     }
-    append_sorted_unique(
-        &mut scanner.scan.idents,
-        ident_hashes(&scanner.tokens[..count]),
-    );
+    // Deduplicated before sorting: a file spells each name many times over, and sorting
+    // every occurrence cost more than hashing each one.
+    let mut seen = NameSet::default();
+    scanner.scan.idents = ident_hashes(&scanner.tokens[..count])
+        .filter(|hash| seen.insert(*hash))
+        .collect();
+    scanner.scan.idents.sort_unstable();
     scanner.scan.use_idents.sort_unstable();
     scanner.scan.use_idents.dedup();
     scanner.scan.shrink_to_fit();
