@@ -440,7 +440,7 @@ pub(crate) fn file_items(file: &syn::File, module: Vec<String>) -> FileItems {
 }
 
 /// Declarations gathered before the walk, since an `impl` may come before its `struct`.
-#[derive(Default, Clone, Debug, PartialEq)]
+#[derive(Default, Clone)]
 pub(crate) struct FileItems {
     /// Field types by struct path (`crate::a::Worker`) and field name (or tuple index).
     fields: HashMap<String, HashMap<String, Ty>>,
@@ -517,8 +517,9 @@ impl<'s> Checker<'s> {
     }
 
     /// This file's own declarations, as the declarations pass found them in its skeleton,
-    /// which blanks nothing [`collect_items`] reads: `check_file` then does not gather them
-    /// again.
+    /// which blanks nothing [`collect_items`] reads (and keeps the bodies of offload
+    /// wrappers the analysis may elide, which no kept body calls): `check_file` then does
+    /// not gather them again.
     pub(crate) fn with_file_items(mut self, items: Option<FileItems>) -> Self {
         self.own_items = items;
         self
