@@ -676,6 +676,11 @@ const DECLARATION_CHUNK: usize = 512;
 
 /// `f` for each file of the run with its item of `values` (one per file, in order), on
 /// `pool` when there is one; the results keep the files' order.
+///
+/// Each file is a job of its own: rayon otherwise cuts a range into a few pieces per
+/// thread and runs a piece it has begun to the end, so a thread that ran out of work sat
+/// idle while the other went through the last piece's files (on the corpus, 0.18 s of the
+/// analysis's 0.73 s, on one thread of two).
 fn map_files<T: Send, R: Send>(
     pool: &Option<rayon::ThreadPool>,
     files: &[(PathBuf, crate_model::Unit)],
@@ -684,7 +689,14 @@ fn map_files<T: Send, R: Send>(
 ) -> Vec<R> {
     use rayon::prelude::*;
     match pool {
-        Some(pool) => pool.install(|| files.par_iter().zip(values).map(f).collect()),
+        Some(pool) => pool.install(|| {
+            files
+                .par_iter()
+                .zip(values)
+                .with_max_len(1)
+                .map(f)
+                .collect()
+        }),
         None => files.iter().zip(values).map(f).collect(),
     }
 }
