@@ -622,12 +622,14 @@ fn decompress(bytes: &[u8]) -> Result<String, String> {
 
 /// The first pass over the run: every file's struct fields, statics and return types, so the
 /// second pass can type values whose types are declared in another file. A file that does
-/// not parse contributes nothing here; the second pass reports it.
+/// not parse contributes nothing here; the second pass reports it. In a run `kept_whole`
+/// (not compacting), each file's own declarations are returned too, for its analysis, and
+/// each file is a job of its own (see [`map_files`]).
 fn collect_program_items(
     model: &crate_model::Model<Digested>,
     sources: &[Result<Source, String>],
     pool: &Option<rayon::ThreadPool>,
-    keep_own: bool,
+    kept_whole: bool,
 ) -> (checker::ProgramItems, Vec<Option<checker::FileItems>>) {
     let declarations =
         |((_, unit), source): (&(PathBuf, crate_model::Unit), &Result<Source, String>)| {
@@ -661,11 +663,11 @@ fn collect_program_items(
             pool,
             files,
             sources.iter().collect(),
-            keep_own,
+            kept_whole,
             declarations,
         );
         for file in items {
-            if keep_own {
+            if kept_whole {
                 own.push(file.as_ref().map(|(items, _)| items.clone()));
             }
             if let Some((items, crate_name)) = file {

@@ -767,6 +767,22 @@ impl<'a> Scanner<'a> {
         }
     }
 
+    /// The opening delimiter of the invocation whose name is token `name` (followed by
+    /// `!`), if a delimited body follows: after the defined name for `macro_rules! m { .. }`.
+    fn macro_delimiter(&self, name: usize) -> Option<usize> {
+        let mut open = name + 2;
+        if self.ident_is(name, b"macro_rules")
+            && self.tokens.get(open).is_some_and(|t| t.kind == Kind::Ident)
+        {
+            open += 1;
+        }
+        matches!(
+            self.tokens.get(open).map(|t| t.kind),
+            Some(Kind::Punct(b'{' | b'(' | b'['))
+        )
+        .then_some(open)
+    }
+
     /// Records in [`FileScan::unread`] the inside of the invocation whose name is token
     /// `name` (followed by `!`) when the checker never reads what a macro of that name
     /// holds ([`crate::macros::OPAQUE`]: `macro_rules!` definitions, `quote!`,
@@ -777,19 +793,7 @@ impl<'a> Scanner<'a> {
         if !crate::macros::is_opaque(self.text(self.tokens[name])) {
             return None;
         }
-        // `macro_rules! m { .. }`: the delimiter comes after the defined name.
-        let mut open = name + 2;
-        if self.ident_is(name, b"macro_rules")
-            && self.tokens.get(open).is_some_and(|t| t.kind == Kind::Ident)
-        {
-            open += 1;
-        }
-        if !matches!(
-            self.tokens.get(open).map(|t| t.kind),
-            Some(Kind::Punct(b'{' | b'(' | b'['))
-        ) {
-            return None;
-        }
+        let open = self.macro_delimiter(name)?;
         let close = self.closing[open] as usize;
         let inside = self.inside(open, close);
         push_blank(&mut self.scan.unread, inside, self.src);
@@ -800,17 +804,10 @@ impl<'a> Scanner<'a> {
     /// `a::b!(..);`, `macro_rules! m { .. }`) as unread by the declarations pass, unless it
     /// is `lazy_static!`, whose statics that pass reads.
     fn item_macro(&mut self, name: usize) {
-        // `macro_rules! m { .. }`: the delimiter comes after the defined name.
-        let mut open = name + 2;
-        if self.ident_is(name, b"macro_rules")
-            && self.tokens.get(open).is_some_and(|t| t.kind == Kind::Ident)
-        {
-            open += 1;
-        }
-        if !matches!(
-            self.tokens.get(open).map(|t| t.kind),
-            Some(Kind::Punct(b'{' | b'(' | b'['))
-        ) || self.ident_is(name, b"lazy_static")
+        let Some(open) = self.macro_delimiter(name) else {
+            return;
+        };
+        if self.ident_is(name, b"lazy_static")
             || EXPRESSION_KEYWORDS.contains(&self.text(self.tokens[name]))
         {
             return;
